@@ -20,6 +20,9 @@ from .market_data import (
     PriceIncrement,
     RealTimeBar,
     SmartComponent,
+    TickAttrib,
+    TickAttribBidAsk,
+    TickAttribLast,
 )
 from .order import Order, OrderComboLeg, OrderState, SoftDollarTier
 from .order_conditions import OrderCondition
@@ -50,4 +53,7 @@ __all__ = [
     "SmartComponent",
     "SoftDollarTier",
     "TagValue",
+    "TickAttrib",
+    "TickAttribBidAsk",
+    "TickAttribLast",
 ]

@@ -86,3 +86,26 @@ class HistoricalSession(msgspec.Struct, frozen=True, kw_only=True):
     startDateTime: str = ""
     endDateTime: str = ""
     refDate: str = ""
+
+
+class TickAttrib(msgspec.Struct, frozen=True, kw_only=True):
+    """Flags on a tickPrice (sent as a bitmask: 1 canAutoExecute, 2 pastLimit, 4 preOpen)."""
+
+    canAutoExecute: bool = False
+    pastLimit: bool = False
+    preOpen: bool = False
+
+
+class TickAttribLast(msgspec.Struct, frozen=True, kw_only=True):
+    """Flags on a trade tick (bitmask: 1 pastLimit, 2 unreported)."""
+
+    pastLimit: bool = False
+    unreported: bool = False
+
+
+class TickAttribBidAsk(msgspec.Struct, frozen=True, kw_only=True):
+    """Flags on a bid/ask tick. Careful: the bit order differs between messages
+    (tick-by-tick: 1 bidPastLow, 2 askPastHigh; historical ticks: 1 askPastHigh, 2 bidPastLow)."""
+
+    bidPastLow: bool = False
+    askPastHigh: bool = False
