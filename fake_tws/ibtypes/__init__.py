@@ -24,6 +24,7 @@ from .market_data import (
     TickAttribBidAsk,
     TickAttribLast,
 )
+from .misc import FamilyCode, NewsProvider, ScanData, ScannerSubscription, WshEventData
 from .order import Order, OrderComboLeg, OrderState, SoftDollarTier
 from .order_conditions import OrderCondition
 
@@ -38,22 +39,27 @@ __all__ = [
     "DepthMktDataDescription",
     "Execution",
     "ExecutionFilter",
+    "FamilyCode",
     "HistogramEntry",
     "HistoricalSession",
     "HistoricalTick",
     "HistoricalTickBidAsk",
     "HistoricalTickLast",
     "IneligibilityReason",
+    "NewsProvider",
     "Order",
     "OrderComboLeg",
     "OrderCondition",
     "OrderState",
     "PriceIncrement",
     "RealTimeBar",
+    "ScanData",
+    "ScannerSubscription",
     "SmartComponent",
     "SoftDollarTier",
     "TagValue",
     "TickAttrib",
     "TickAttribBidAsk",
     "TickAttribLast",
+    "WshEventData",
 ]

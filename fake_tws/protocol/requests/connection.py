@@ -60,3 +60,107 @@ class ReqMarketDataType(Request, frozen=True, kw_only=True):
     def decode(cls, r: FieldReader, version: int) -> Self:
         r.skip("version")
         return cls(marketDataType=r.int("marketDataType"))
+
+
+class VerifyRequest(Request, frozen=True, kw_only=True):
+    apiName: str
+    apiVersion: str
+
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        r.skip("version")
+        return cls(apiName=r.str("apiName"), apiVersion=r.str("apiVersion"))
+
+
+class VerifyMessage(Request, frozen=True, kw_only=True):
+    apiData: str
+
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        r.skip("version")
+        return cls(apiData=r.str("apiData"))
+
+
+class VerifyAndAuthRequest(Request, frozen=True, kw_only=True):
+    apiName: str
+    apiVersion: str
+    opaqueIsvKey: str
+
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        r.skip("version")
+        return cls(
+            apiName=r.str("apiName"),
+            apiVersion=r.str("apiVersion"),
+            opaqueIsvKey=r.str("opaqueIsvKey"),
+        )
+
+
+class VerifyAndAuthMessage(Request, frozen=True, kw_only=True):
+    apiData: str
+    xyzResponse: str
+
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        r.skip("version")
+        return cls(apiData=r.str("apiData"), xyzResponse=r.str("xyzResponse"))
+
+
+class QueryDisplayGroups(Request, frozen=True, kw_only=True):
+    reqId: int
+
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        r.skip("version")
+        return cls(reqId=r.int("reqId"))
+
+
+class SubscribeToGroupEvents(Request, frozen=True, kw_only=True):
+    reqId: int
+    groupId: int
+
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        r.skip("version")
+        return cls(reqId=r.int("reqId"), groupId=r.int("groupId"))
+
+
+class UpdateDisplayGroup(Request, frozen=True, kw_only=True):
+    reqId: int
+    contractInfo: str  # "none", "combo" or "conId@exchange"
+
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        r.skip("version")
+        return cls(reqId=r.int("reqId"), contractInfo=r.str("contractInfo"))
+
+
+class UnsubscribeFromGroupEvents(Request, frozen=True, kw_only=True):
+    reqId: int
+
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        r.skip("version")
+        return cls(reqId=r.int("reqId"))
+
+
+class ReqSoftDollarTiers(Request, frozen=True, kw_only=True):
+    reqId: int
+
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        return cls(reqId=r.int("reqId"))
+
+
+class ReqFamilyCodes(Request, frozen=True, kw_only=True):
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        return cls()
+
+
+class ReqUserInfo(Request, frozen=True, kw_only=True):
+    reqId: int
+
+    @classmethod
+    def decode(cls, r: FieldReader, version: int) -> Self:
+        return cls(reqId=r.int("reqId"))
