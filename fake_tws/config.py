@@ -1,0 +1,39 @@
+"""How one fake gateway is set up: where it listens and what it tells its clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from .clock import Clock, RealClock
+from .protocol import versions as V
+from .protocol.framing import DEFAULT_MAX_FRAME
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: the OS picks a free port (see Server.port)
+    accounts: tuple[str, ...] = ("DU123456",)
+    min_version: int = V.MIN_SUPPORTED
+    max_version: int = V.MAX_SUPPORTED
+    first_order_id: int = 1
+    clock: Clock = field(default_factory=RealClock)
+    # The time zone the connection time is shown in ("20260405 09:30:00 EST" for
+    # "America/New_York"); clients only log it.
+    timezone: str = "UTC"
+    # Bytes queued for one client before it counts as not reading and is disconnected.
+    outbox_limit: int = 8 * 1024 * 1024
+    max_frame: int = DEFAULT_MAX_FRAME
+
+    def __post_init__(self) -> None:
+        if not self.accounts:
+            raise ValueError("a gateway needs at least one managed account")
+        if self.min_version > self.max_version:
+            raise ValueError(f"empty version range {self.min_version}..{self.max_version}")
+        if not (self.min_version >= V.MIN_SUPPORTED and self.max_version <= V.MAX_SUPPORTED):
+            raise ValueError(
+                f"versions {self.min_version}..{self.max_version} are outside what fake-tws "
+                f"speaks ({V.MIN_SUPPORTED}..{V.MAX_SUPPORTED})"
+            )
+        ZoneInfo(self.timezone)  # an unknown zone fails here, not at the first connection

@@ -1,0 +1,259 @@
+"""The trio transport: a TCP listener, two tasks per client, a bounded outbox per client.
+
+    async with trio.open_nursery() as nursery:
+        server = await nursery.start(Server(ServerConfig(port=0)).serve)
+        ...  # clients connect to server.port
+        server.stop()
+
+`ServerThread` runs the same server in a background thread for synchronous and asyncio
+callers (ibapi, ib_async, NautilusTrader):
+
+    with ServerThread(accounts=("DU1",)) as gateway:
+        client.connect("127.0.0.1", gateway.port, clientId=1)
+
+Every task has an owner: the listener's nursery owns one task per client, and each client
+task owns its reader and writer. `stop()` cancels the lot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import deque
+from dataclasses import replace
+from typing import Any
+
+import trio
+
+from .config import ServerConfig
+from .session import Gateway, Handlers, Session
+
+log = logging.getLogger("fake_tws.server")
+
+RECEIVE_SIZE = 64 * 1024
+# The writer hands the socket at most this much at a time: a burst reaches the client
+# as a stream it can keep up with, not as one huge write (ibapi's reader re-slices its
+# buffer per message, so a giant read costs it quadratic time).
+SEND_CHUNK = 64 * 1024
+# After a close is requested, how long queued bytes may take to drain before the
+# connection is cut anyway (a client that stopped reading must not hold a task forever).
+CLOSE_GRACE = 5.0
+
+
+class Outbox:
+    """A client's queue of outgoing bytes, bounded in bytes; the session's `Link`.
+
+    `send` never blocks: a session answering a request, or later a market-data stream,
+    just queues. A client that does not read lets the queue grow past `limit`; it is then
+    cut off at once instead of holding ever more memory.
+    """
+
+    def __init__(self, limit: int, cancel_scope: trio.CancelScope) -> None:
+        self.limit = limit
+        self.queued = 0
+        self.close_reason: str | None = None
+        self._chunks: deque[bytes] = deque()
+        self._cancel_scope = cancel_scope
+        self._lot = trio.lowlevel.ParkingLot()
+
+    def send(self, data: bytes) -> None:
+        if self.close_reason is not None:
+            return
+        self._chunks.append(data)
+        self.queued += len(data)
+        if self.queued > self.limit:
+            self._chunks.clear()
+            self.queued = 0
+            self.close_reason = f"client is not reading: more than {self.limit} bytes queued for it"
+            self._cancel_scope.cancel()
+        self._lot.unpark_all()
+
+    def close(self, reason: str) -> None:
+        if self.close_reason is None:
+            self.close_reason = reason
+            self._cancel_scope.deadline = min(
+                self._cancel_scope.deadline, trio.current_time() + CLOSE_GRACE
+            )
+        self._lot.unpark_all()
+
+    async def next_chunk(self) -> bytes:
+        """Up to SEND_CHUNK queued bytes (at least one whole send), or b"" once closed
+        and drained."""
+        while not self._chunks:
+            if self.close_reason is not None:
+                return b""
+            await self._lot.park()
+        parts = [self._chunks.popleft()]
+        size = len(parts[0])
+        while self._chunks and size + len(self._chunks[0]) <= SEND_CHUNK:
+            part = self._chunks.popleft()
+            parts.append(part)
+            size += len(part)
+        self.queued -= size
+        return b"".join(parts)
+
+
+def _peer_name(stream: trio.abc.Stream) -> str:
+    try:
+        host, port = stream.socket.getpeername()[:2]  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return "?"
+    return f"{host}:{port}"
+
+
+class Server:
+    def __init__(self, config: ServerConfig | None = None, handlers: Handlers | None = None):
+        self.config = config or ServerConfig()
+        self.gateway = Gateway(self.config, handlers)
+        self.sessions: set[Session] = set()
+        self.port: int | None = None
+        self._scope: trio.CancelScope | None = None
+        self._stop_requested = False
+
+    async def serve(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Listen until `stop()`; reports itself to `nursery.start` once the port is bound."""
+        with trio.CancelScope() as scope:
+            self._scope = scope
+            if self._stop_requested:
+                scope.cancel()
+            listeners = await trio.open_tcp_listeners(self.config.port, host=self.config.host)
+            self.port = listeners[0].socket.getsockname()[1]
+            log.info("listening on %s:%d", self.config.host, self.port)
+            async with trio.open_nursery() as nursery:
+                await nursery.start(trio.serve_listeners, self._on_tcp_stream, listeners)
+                task_status.started(self)
+        log.info("stopped (port %s)", self.port)
+
+    def stop(self) -> None:
+        """Close the listener and every session. Call from the server's trio thread."""
+        self._stop_requested = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    async def _on_tcp_stream(self, stream: trio.SocketStream) -> None:
+        await self.serve_stream(stream, _peer_name(stream))
+
+    async def serve_stream(self, stream: trio.abc.Stream, peer: str = "?") -> None:
+        """Run one client over any trio stream (TCP, or an in-memory pair in tests)."""
+        scope = trio.CancelScope()  # the client's reader and writer; closing cancels it
+        outbox = Outbox(self.config.outbox_limit, scope)
+        session = Session(self.gateway, outbox, peer)
+        self.sessions.add(session)
+        session.log(logging.INFO, "connection opened")
+        try:
+            with scope:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._write, stream, outbox, scope)
+                    await self._read(stream, session, outbox)
+        finally:
+            self.sessions.discard(session)
+            session.connection_lost()
+            session.log(logging.INFO, "closed: %s", outbox.close_reason or "server stopping")
+            await trio.aclose_forcefully(stream)
+
+    async def _read(self, stream: trio.abc.Stream, session: Session, outbox: Outbox) -> None:
+        while outbox.close_reason is None:
+            try:
+                data = await stream.receive_some(RECEIVE_SIZE)
+            except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                outbox.close(f"connection lost: {exc!r}")
+                return
+            if not data:
+                outbox.close("client disconnected")
+                return
+            try:
+                session.receive_data(data)
+            except Exception:
+                # A bug in a handler ends this client's connection, not the server.
+                session.log(logging.ERROR, "internal error, closing", exc_info=True)
+                outbox.close("fake-tws internal error")
+                return
+
+    async def _write(
+        self, stream: trio.abc.Stream, outbox: Outbox, scope: trio.CancelScope
+    ) -> None:
+        try:
+            while chunk := await outbox.next_chunk():
+                await stream.send_all(chunk)
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            outbox.close(f"connection lost: {exc!r}")
+        scope.cancel()  # closed and flushed (or broken): stop reading too
+
+
+class ServerThread:
+    """A `Server` in a background thread, for callers that are not trio.
+
+    `start()` returns once the port is bound; `stop()` closes everything and joins.
+    Keyword arguments override fields of `config` (e.g. `ServerThread(port=7497)`).
+    """
+
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        *,
+        handlers: Handlers | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.config = replace(config or ServerConfig(), **overrides)
+        self.server = Server(self.config, handlers)
+        self._thread: threading.Thread | None = None
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def port(self) -> int:
+        if self.server.port is None:
+            raise RuntimeError("the server is not started")
+        return self.server.port
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        if self._thread is not None:
+            raise RuntimeError("a ServerThread can be started only once")
+        self._thread = threading.Thread(target=self._run, name="fake-tws-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError(f"fake-tws did not start within {timeout}s")
+        if self._error is not None:
+            self._thread.join()
+            raise RuntimeError(f"fake-tws failed to start: {self._error!r}") from self._error
+        return self
+
+    def run_sync(self, fn: Any, *args: Any) -> Any:
+        """Call `fn(*args)` in the server's thread (to read or change server state safely)."""
+        return trio.from_thread.run_sync(fn, *args, trio_token=self._token)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        thread = self._thread
+        if thread is None:
+            return
+        if thread.is_alive():
+            with contextlib.suppress(trio.RunFinishedError):
+                self.run_sync(self.server.stop)
+        thread.join(timeout)
+        if thread.is_alive():
+            raise TimeoutError(f"fake-tws did not stop within {timeout}s")
+        if self._error is not None:
+            raise RuntimeError(f"fake-tws failed: {self._error!r}") from self._error
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        try:
+            trio.run(self._main)
+        except BaseException as exc:
+            self._error = exc
+            log.exception("fake-tws server thread failed")
+        finally:
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._token = trio.lowlevel.current_trio_token()
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.server.serve)
+            self._ready.set()

@@ -1,0 +1,348 @@
+"""One client connection's logic, independent of sockets.
+
+A `Session` owns the sans-IO `ServerConnection`, turns its events into responses and
+hands the bytes to a `Link` (the transport: a trio stream in the server, a list in unit
+tests). Which function answers which request type is a `Handlers` table, so new request
+families plug in without touching the session or the transport:
+
+    from fake_tws.session import Handlers
+
+    BROKER_HANDLERS = Handlers()
+
+    @BROKER_HANDLERS.on(ReqContractDetails)
+    def contract_details(session: Session, request: ReqContractDetails) -> None:
+        ...
+        session.send(ContractDetailsEnd(reqId=request.reqId))
+
+    Server(config, handlers=CONNECTION_HANDLERS | BROKER_HANDLERS)
+
+What all sessions of one server share (settings, clock, client ids in use, order ids) is
+the `Gateway`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from .clock import Clock
+from .config import ServerConfig
+from .protocol.connection import (
+    BadRequest,
+    Event,
+    Greeting,
+    RequestReceived,
+    ServerConnection,
+    VersionMismatch,
+)
+from .protocol.errors import ProtocolError, UnknownMessageId
+from .protocol.messages import Request, Response
+from .protocol.requests import connection as rq
+from .protocol.responses import connection as rs
+
+log = logging.getLogger("fake_tws.session")
+
+# Error codes and texts as TWS sends them.
+NOT_SUPPORTED = 321  # "Error validating request": here, a request fake-tws does not serve yet
+BAD_REQUEST = 320  # "Error reading request": the frame arrived whole but its fields are bad
+CLIENT_ID_IN_USE = 326
+UNKNOWN_MESSAGE_ID = 505
+CLIENT_ID_IN_USE_TEXT = (
+    "Unable to connect as the client id is already in use. Retry with a unique client id."
+)
+UNKNOWN_MESSAGE_ID_TEXT = "Fatal Error: Unknown message id."
+
+# A live Gateway reports its data farms right after nextValidId, all with reqId -1.
+FARM_STATUS: tuple[tuple[int, str], ...] = (
+    (2104, "Market data farm connection is OK:usfarm"),
+    (2106, "HMDS data farm connection is OK:ushmds"),
+    (2158, "Sec-def data farm connection is OK:secdefnj"),
+)
+
+NO_REQUEST_ID = -1
+# Fields that carry a request's id, by the TWS API's own names, most common first.
+_ID_FIELDS = ("reqId", "orderId", "tickerId")
+
+
+def request_id_of(request: Request) -> int:
+    """The id an error about `request` should carry: its reqId/orderId, else -1."""
+    for name in _ID_FIELDS:
+        value = getattr(request, name, None)
+        if isinstance(value, int):
+            return value
+    return NO_REQUEST_ID
+
+
+def connection_time(now: datetime, timezone: str) -> str:
+    """TWS's connection-time text, `yyyymmdd HH:MM:SS <tz>`, e.g. `20260405 09:30:00 EST`."""
+    local = now.astimezone(ZoneInfo(timezone))
+    return f"{local:%Y%m%d %H:%M:%S} {local.tzname()}"
+
+
+class Link(Protocol):
+    """The transport under a session."""
+
+    def send(self, data: bytes) -> None:
+        """Queue bytes for the client."""
+
+    def close(self, reason: str) -> None:
+        """Close the connection once what is queued has been sent."""
+
+
+Handler = Callable[["Session", Any], None]
+
+
+class Handlers:
+    """Which function answers each request type. `a | b` is a new table; b's entries win."""
+
+    def __init__(self, table: Mapping[type[Request], Handler] | None = None) -> None:
+        self._table: dict[type[Request], Handler] = dict(table or {})
+
+    def on(self, *request_types: type[Request]) -> Callable[[Handler], Handler]:
+        """Decorator: register a function `(session, request) -> None` for request types."""
+
+        def register(handler: Handler) -> Handler:
+            for request_type in request_types:
+                self._table[request_type] = handler
+            return handler
+
+        return register
+
+    def get(self, request_type: type[Request]) -> Handler | None:
+        return self._table.get(request_type)
+
+    def __contains__(self, request_type: object) -> bool:
+        return request_type in self._table
+
+    def __or__(self, other: Handlers) -> Handlers:
+        return Handlers({**self._table, **other._table})
+
+
+class OrderIds:
+    """The gateway's next valid order id, shared by all its clients."""
+
+    def __init__(self, first: int) -> None:
+        self._next = first
+
+    @property
+    def next(self) -> int:
+        """What nextValidId announces at bootstrap."""
+        return self._next
+
+    def reserve(self) -> int:
+        """The answer to reqIds. TWS moves past the id it last announced (a live Gateway
+        announced 1 at bootstrap, then 2 on reqIds)."""
+        self._next += 1
+        return self._next
+
+    def observe(self, order_id: int) -> None:
+        """An order used `order_id`: never announce it (or anything lower) again."""
+        self._next = max(self._next, order_id + 1)
+
+
+class Gateway:
+    """What the sessions of one server share."""
+
+    def __init__(self, config: ServerConfig, handlers: Handlers | None = None) -> None:
+        self.config = config
+        self.clock: Clock = config.clock
+        self.handlers = handlers if handlers is not None else CONNECTION_HANDLERS
+        self.order_ids = OrderIds(config.first_order_id)
+        self._by_client_id: dict[int, Session] = {}
+
+    def claim_client_id(self, session: Session, client_id: int) -> bool:
+        """Take `client_id` for `session`; False if another live session holds it."""
+        holder = self._by_client_id.get(client_id)
+        if holder is not None and holder is not session:
+            return False
+        self._by_client_id[client_id] = session
+        return True
+
+    def release(self, session: Session) -> None:
+        if session.client_id is not None and self._by_client_id.get(session.client_id) is session:
+            del self._by_client_id[session.client_id]
+
+    @property
+    def client_ids(self) -> frozenset[int]:
+        """Client ids of the sessions connected right now."""
+        return frozenset(self._by_client_id)
+
+
+class Session:
+    def __init__(self, gateway: Gateway, link: Link, peer: str = "?") -> None:
+        config = gateway.config
+        self.gateway = gateway
+        self.link = link
+        self.peer = peer
+        self.conn = ServerConnection(config.min_version, config.max_version, config.max_frame)
+        self.client_id: int | None = None
+        self.started = False  # startApi accepted and bootstrap sent
+        self.closed = False
+        self.market_data_type = 1  # real-time until the client asks otherwise
+        self.server_log_level: int | None = None
+
+    # -- what handlers use -------------------------------------------------------
+
+    @property
+    def clock(self) -> Clock:
+        return self.gateway.clock
+
+    @property
+    def version(self) -> int:
+        """The negotiated server version (0 before the handshake)."""
+        return self.conn.version
+
+    def send(self, message: Response) -> None:
+        if self.closed:
+            return
+        self.link.send(self.conn.send(message))
+
+    def error(self, req_id: int, code: int, text: str) -> None:
+        self.send(rs.Error(reqId=req_id, errorCode=code, errorString=text))
+
+    def close(self, reason: str) -> None:
+        """Close this connection (after what is queued has been sent)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.gateway.release(self)
+        self.link.close(reason)
+
+    def log(self, level: int, message: str, *args: object, exc_info: bool = False) -> None:
+        """Log a line naming this client and its peer address."""
+        client = "?" if self.client_id is None else self.client_id
+        log.log(level, "client %s %s: " + message, client, self.peer, *args, exc_info=exc_info)
+
+    # -- what the transport calls --------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            events = self.conn.receive_data(data)
+        except ProtocolError as exc:
+            # The byte stream itself is broken (bad greeting, oversized frame): nothing
+            # can be answered reliably, so drop the connection.
+            self.log(logging.WARNING, "protocol error, closing: %s", exc)
+            self.close(f"protocol error: {exc}")
+            return
+        for event in events:
+            if self.closed:
+                break
+            self._on_event(event)
+
+    def connection_lost(self) -> None:
+        """The client went away (or the server is stopping)."""
+        self.closed = True
+        self.gateway.release(self)
+        self.conn.close()
+
+    # -- events ----------------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        match event:
+            case Greeting():
+                self.link.send(self.conn.accept(self._connection_time()))
+                self.log(
+                    logging.DEBUG,
+                    "handshake: client v%d..%d %r, speaking v%d",
+                    event.greeting.min_version,
+                    event.greeting.max_version,
+                    event.greeting.connect_options,
+                    event.version,
+                )
+            case VersionMismatch():
+                # TWS answers with its own version and hangs up; the client reports it.
+                self.link.send(self.conn.mismatch_reply(self._connection_time()))
+                self.log(logging.WARNING, "closing: %s", event.error)
+                self.close(event.error)
+            case RequestReceived():
+                self._dispatch(event.request)
+            case BadRequest():
+                self._on_bad_request(event)
+
+    def _connection_time(self) -> str:
+        return connection_time(self.clock.now(), self.gateway.config.timezone)
+
+    def _dispatch(self, request: Request) -> None:
+        handler = self.gateway.handlers.get(type(request))
+        if handler is not None:
+            handler(self, request)
+            return
+        name = request.api_name
+        self.log(logging.INFO, "%s is not supported yet", name)
+        self.error(
+            request_id_of(request),
+            NOT_SUPPORTED,
+            f"Error validating request.-'{name}' : cause - {name} is not supported by fake-tws yet",
+        )
+
+    def _on_bad_request(self, event: BadRequest) -> None:
+        if isinstance(event.error, UnknownMessageId):
+            self.log(logging.WARNING, "unknown message id %s, closing", event.message_id)
+            self.error(NO_REQUEST_ID, UNKNOWN_MESSAGE_ID, UNKNOWN_MESSAGE_ID_TEXT)
+            self.close(f"unknown message id {event.message_id}")
+            return
+        self.log(logging.WARNING, "bad request: %s", event.error)
+        self.error(
+            NO_REQUEST_ID,
+            BAD_REQUEST,
+            f"Error reading request.-'{event.message_id}' : cause - {event.error}",
+        )
+
+
+# -- the connection family's handlers ----------------------------------------------------
+
+CONNECTION_HANDLERS = Handlers()
+
+
+@CONNECTION_HANDLERS.on(rq.StartApi)
+def start_api(session: Session, request: rq.StartApi) -> None:
+    if session.started:
+        session.log(logging.WARNING, "second startApi (clientId %d) ignored", request.clientId)
+        return
+    session.client_id = request.clientId  # named in the logs even if refused
+    if not session.gateway.claim_client_id(session, request.clientId):
+        session.log(logging.WARNING, "client id is already in use, refusing")
+        session.error(NO_REQUEST_ID, CLIENT_ID_IN_USE, CLIENT_ID_IN_USE_TEXT)
+        session.close(f"client id {request.clientId} in use")
+        return
+    session.started = True
+    session.log(logging.INFO, "connected at v%d", session.version)
+    # The order a live Gateway bootstraps in: accounts, next id, then farm status.
+    config = session.gateway.config
+    session.send(rs.ManagedAccounts(accountsList=",".join(config.accounts)))
+    session.send(rs.NextValidId(orderId=session.gateway.order_ids.next))
+    for code, text in FARM_STATUS:
+        session.error(NO_REQUEST_ID, code, text)
+
+
+@CONNECTION_HANDLERS.on(rq.ReqCurrentTime)
+def current_time(session: Session, request: rq.ReqCurrentTime) -> None:
+    session.send(rs.CurrentTime(time=int(session.clock.time())))
+
+
+@CONNECTION_HANDLERS.on(rq.ReqIds)
+def req_ids(session: Session, request: rq.ReqIds) -> None:
+    # TWS ignores numIds: one id comes back however many were asked for.
+    session.send(rs.NextValidId(orderId=session.gateway.order_ids.reserve()))
+
+
+@CONNECTION_HANDLERS.on(rq.ReqManagedAccts)
+def managed_accounts(session: Session, request: rq.ReqManagedAccts) -> None:
+    session.send(rs.ManagedAccounts(accountsList=",".join(session.gateway.config.accounts)))
+
+
+@CONNECTION_HANDLERS.on(rq.SetServerLogLevel)
+def set_server_log_level(session: Session, request: rq.SetServerLogLevel) -> None:
+    session.server_log_level = request.logLevel  # TWS does not answer
+
+
+@CONNECTION_HANDLERS.on(rq.ReqMarketDataType)
+def market_data_type(session: Session, request: rq.ReqMarketDataType) -> None:
+    # No reply now: TWS announces marketDataType(reqId, type) per market data request,
+    # when that request starts ticking; the market data handler reads this value.
+    session.market_data_type = request.marketDataType
