@@ -94,6 +94,24 @@ class Outbox:
         return b"".join(parts)
 
 
+class NurseryTasks:
+    """A session's TaskRunner: tasks in the client's nursery, each in its own cancel scope,
+    so one subscription can be cancelled and all end with the connection."""
+
+    def __init__(self, nursery: trio.Nursery) -> None:
+        self._nursery = nursery
+
+    def spawn(self, name: str, fn: Any) -> trio.CancelScope:
+        scope = trio.CancelScope()
+
+        async def run() -> None:
+            with scope:
+                await fn()
+
+        self._nursery.start_soon(run, name=name)
+        return scope
+
+
 def _peer_name(stream: trio.abc.Stream) -> str:
     try:
         host, port = stream.socket.getpeername()[:2]  # type: ignore[attr-defined]
@@ -121,6 +139,8 @@ class Server:
             self.port = listeners[0].socket.getsockname()[1]
             log.info("listening on %s:%d", self.config.host, self.port)
             async with trio.open_nursery() as nursery:
+                for service in self.gateway.handlers.services:
+                    nursery.start_soon(service, self.gateway)
                 await nursery.start(trio.serve_listeners, self._on_tcp_stream, listeners)
                 task_status.started(self)
         log.info("stopped (port %s)", self.port)
@@ -144,8 +164,11 @@ class Server:
         try:
             with scope:
                 async with trio.open_nursery() as nursery:
+                    session.tasks = NurseryTasks(nursery)
                     nursery.start_soon(self._write, stream, outbox, scope)
                     await self._read(stream, session, outbox)
+                    # The writer cancels `scope` once the outbox is closed and drained,
+                    # which also ends the session's spawned tasks (its streams).
         finally:
             self.sessions.discard(session)
             session.connection_lost()

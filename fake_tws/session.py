@@ -23,7 +23,7 @@ the `Gateway`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -93,13 +93,32 @@ class Link(Protocol):
 
 
 Handler = Callable[["Session", Any], None]
+# A gateway-wide background task (e.g. advancing the world as the clock moves), started
+# with the server and cancelled when it stops.
+Service = Callable[["Gateway"], Awaitable[None]]
+
+
+class TaskHandle(Protocol):
+    def cancel(self) -> None:
+        """Stop the task (a cancelled subscription); idempotent."""
+
+
+class TaskRunner(Protocol):
+    """Where a session's background tasks run: the client's nursery, in the server."""
+
+    def spawn(self, name: str, fn: Callable[[], Awaitable[None]]) -> TaskHandle: ...
 
 
 class Handlers:
     """Which function answers each request type. `a | b` is a new table; b's entries win."""
 
-    def __init__(self, table: Mapping[type[Request], Handler] | None = None) -> None:
+    def __init__(
+        self,
+        table: Mapping[type[Request], Handler] | None = None,
+        services: tuple[Service, ...] = (),
+    ) -> None:
         self._table: dict[type[Request], Handler] = dict(table or {})
+        self.services: tuple[Service, ...] = services
 
     def on(self, *request_types: type[Request]) -> Callable[[Handler], Handler]:
         """Decorator: register a function `(session, request) -> None` for request types."""
@@ -111,6 +130,11 @@ class Handlers:
 
         return register
 
+    def service(self, fn: Service) -> Service:
+        """Decorator: run `fn(gateway)` in the background while the server runs."""
+        self.services = (*self.services, fn)
+        return fn
+
     def get(self, request_type: type[Request]) -> Handler | None:
         return self._table.get(request_type)
 
@@ -118,7 +142,8 @@ class Handlers:
         return request_type in self._table
 
     def __or__(self, other: Handlers) -> Handlers:
-        return Handlers({**self._table, **other._table})
+        services = self.services + tuple(s for s in other.services if s not in self.services)
+        return Handlers({**self._table, **other._table}, services)
 
 
 class OrderIds:
@@ -183,6 +208,7 @@ class Session:
         self.closed = False
         self.market_data_type = 1  # real-time until the client asks otherwise
         self.server_log_level: int | None = None
+        self.tasks: TaskRunner | None = None  # set by the transport
 
     # -- what handlers use -------------------------------------------------------
 
@@ -199,6 +225,13 @@ class Session:
         if self.closed:
             return
         self.link.send(self.conn.send(message))
+
+    def spawn(self, name: str, fn: Callable[[], Awaitable[None]]) -> TaskHandle:
+        """Run `fn` in the background for as long as this connection lives (a market data
+        stream, say); the returned handle cancels it early."""
+        if self.tasks is None:
+            raise RuntimeError("this session has no task runner (not served by a Server)")
+        return self.tasks.spawn(name, fn)
 
     def error(self, req_id: int, code: int, text: str) -> None:
         self.send(rs.Error(reqId=req_id, errorCode=code, errorString=text))
