@@ -25,7 +25,7 @@ from .market_data import (
     TickAttribLast,
 )
 from .misc import FamilyCode, NewsProvider, ScanData, ScannerSubscription, WshEventData
-from .order import Order, OrderComboLeg, OrderState, SoftDollarTier
+from .order import Order, OrderCancel, OrderComboLeg, OrderState, SoftDollarTier
 from .order_conditions import OrderCondition
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "IneligibilityReason",
     "NewsProvider",
     "Order",
+    "OrderCancel",
     "OrderComboLeg",
     "OrderCondition",
     "OrderState",

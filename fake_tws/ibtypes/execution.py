@@ -43,6 +43,7 @@ class CommissionReport(msgspec.Struct, frozen=True, kw_only=True):
     execId: str = ""
     commission: float = 0.0
     currency: str = ""
-    realizedPNL: float = 0.0
+    # None (IB's max-double on the wire) when the fill realised nothing, as on an opening fill.
+    realizedPNL: float | None = None
     yield_: float | None = None
     yieldRedemptionDate: int = 0

@@ -63,7 +63,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     origin: int = 0
     shortSaleSlot: int = 0
     exemptCode: int = -1
-    discretionaryAmt: int = 0
+    discretionaryAmt: float = 0.0  # a price offset (a double in IB's API)
     optOutSmartRouting: bool = False
     auctionStrategy: int = 0
     startingPrice: float | None = None
@@ -161,6 +161,15 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     customerAccount: str = ""
     professionalCustomer: bool = False
     bondAccruedInterest: str = ""
+    externalUserId: str = ""
+    manualOrderIndicator: int | None = None
+
+
+class OrderCancel(msgspec.Struct, frozen=True, kw_only=True):
+    """The attributes a client may attach to cancelOrder (ibapi's OrderCancel)."""
+
+    manualOrderCancelTime: str = ""
+    extOperator: str = ""
     externalUserId: str = ""
     manualOrderIndicator: int | None = None
 
