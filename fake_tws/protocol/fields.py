@@ -114,6 +114,11 @@ class FieldReader:
             raise self._fail(name, text, "a finite decimal number")
         return value
 
+    def invalid(self, name: str, problem: str) -> BadField:
+        """A BadField for the field just read, for checks only the caller can make
+        (an unknown condition type, a malformed tag=value list)."""
+        return BadField(self.message, name, self._i - 1, problem)
+
     def skip(self, name: str) -> None:
         """Read and ignore a field that TWS ignores (e.g. a message version)."""
         self._next(name)

@@ -48,7 +48,7 @@ def write_int_or_max(w: FieldWriter, value: int | None) -> None:
 
 def invalid(r: FieldReader, name: str, problem: str) -> BadField:
     """A BadField for the field just read by `r` (for checks the reader cannot make)."""
-    return BadField(r.message, name, r._i - 1, problem)
+    return r.invalid(name, problem)
 
 
 # Order types that carry optional runs. ------------------------------------------------------

@@ -20,7 +20,7 @@ def _read_tag_values(r: FieldReader, name: str) -> tuple[TagValue, ...]:
             continue
         tag, sep, value = item.partition("=")
         if not sep:
-            raise r._fail(name, text, "tag=value; pairs")
+            raise r.invalid(name, f"expected tag=value; pairs, got {text!r}")
         pairs.append(TagValue(tag, value))
     return tuple(pairs)
 
