@@ -1,0 +1,1 @@
+"""Conversions between IB's types and NautilusTrader's: pure functions, no I/O."""
