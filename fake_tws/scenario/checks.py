@@ -40,19 +40,7 @@ class PlacedRule:
         return self.doc.issue(self.at(*segments), message, at_key=at_key)
 
 
-def _unimplemented_names() -> set[str]:
-    # While codecs are being written, table.UNIMPLEMENTED lists rows such as
-    # "requests.orders.PlaceOrder" (the api name is the class name, lower-first).
-    names = set()
-    for row in getattr(table, "UNIMPLEMENTED", ()):
-        cls = row.rsplit(".", 1)[-1]
-        names.add(cls[:1].lower() + cls[1:])
-    return names
-
-
 def _unknown_name(kind: str, name: str, known: dict[str, type]) -> str:
-    if name in _unimplemented_names():
-        return f'{kind} "{name}" is not supported by fake-tws yet'
     return f'unknown {kind} "{name}"{suggestion(name, known)}'
 
 
