@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from .clock import Clock
 from .config import ServerConfig
+from .journal import Journal
 from .protocol.connection import (
     BadRequest,
     Event,
@@ -176,6 +177,8 @@ class Gateway:
         self.clock: Clock = config.clock
         self.handlers = handlers if handlers is not None else CONNECTION_HANDLERS
         self.order_ids = OrderIds(config.first_order_id)
+        # Every request and response of every client, for tests to assert on.
+        self.journal = Journal(clock=self.clock.now)
         self._by_client_id: dict[int, Session] = {}
 
     def claim_client_id(self, session: Session, client_id: int) -> bool:
@@ -221,10 +224,16 @@ class Session:
         """The negotiated server version (0 before the handshake)."""
         return self.conn.version
 
+    @property
+    def journal_id(self) -> int:
+        """The client id the journal files this connection under (-1 before startApi)."""
+        return NO_REQUEST_ID if self.client_id is None else self.client_id
+
     def send(self, message: Response) -> None:
         if self.closed:
             return
         self.link.send(self.conn.send(message))
+        self.gateway.journal.record_sent(self.journal_id, message)
 
     def spawn(self, name: str, fn: Callable[[], Awaitable[None]]) -> TaskHandle:
         """Run `fn` in the background for as long as this connection lives (a market data
@@ -269,6 +278,7 @@ class Session:
 
     def connection_lost(self) -> None:
         """The client went away (or the server is stopping)."""
+        self.gateway.journal.record_event(self.journal_id, "disconnected")
         self.closed = True
         self.gateway.release(self)
         self.conn.close()
@@ -301,6 +311,9 @@ class Session:
         return connection_time(self.clock.now(), self.gateway.config.timezone)
 
     def _dispatch(self, request: Request) -> None:
+        if isinstance(request, rq.StartApi) and self.client_id is None:
+            self.client_id = request.clientId  # file startApi under the id it claims
+        self.gateway.journal.record_received(self.journal_id, request)
         handler = self.gateway.handlers.get(type(request))
         if handler is not None:
             handler(self, request)
@@ -314,6 +327,7 @@ class Session:
         )
 
     def _on_bad_request(self, event: BadRequest) -> None:
+        self.gateway.journal.record_event(self.journal_id, f"bad request: {event.error}")
         if isinstance(event.error, UnknownMessageId):
             self.log(logging.WARNING, "unknown message id %s, closing", event.message_id)
             self.error(NO_REQUEST_ID, UNKNOWN_MESSAGE_ID, UNKNOWN_MESSAGE_ID_TEXT)
@@ -345,6 +359,7 @@ def start_api(session: Session, request: rq.StartApi) -> None:
         return
     session.started = True
     session.log(logging.INFO, "connected at v%d", session.version)
+    session.gateway.journal.record_event(session.client_id, f"connected at v{session.version}")
     # The order a live Gateway bootstraps in: accounts, next id, then farm status.
     config = session.gateway.config
     session.send(rs.ManagedAccounts(accountsList=",".join(config.accounts)))

@@ -324,3 +324,19 @@ def test_handler_tables_merge_with_the_right_hand_side_winning():
     assert merged.get(ReqIds) is left
     assert StartApi not in merged
     assert a.get(ReqCurrentTime) is left  # merging builds a new table
+
+
+def test_the_journal_records_requests_responses_and_connection_events():
+    from fake_tws.journal import Direction
+
+    gateway = make_gateway()
+    session, _ = open_session(gateway)
+    session.receive_data(REQ_CURRENT_TIME)
+    journal = gateway.journal
+    journal.assert_received("startApi", clientId=1)
+    journal.assert_sent("managedAccounts", accountsList="DU123456")
+    journal.assert_received("reqCurrentTime", client_id=1)
+    journal.assert_sent("currentTime", client_id=1)
+    session.connection_lost()
+    notes = [e.message.text for e in journal.entries if e.direction is Direction.EVENT]
+    assert notes == ["connected at v187", "disconnected"]
