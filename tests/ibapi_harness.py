@@ -1,7 +1,10 @@
 """Test-only bridges to ibapi, the reference client, for cross-checking our codec.
 
-- `ibapi_request`: what ibapi's EClient puts on the wire for a request, at a version.
-- `ibapi_decode`: what ibapi's Decoder makes of a frame we encoded (every EWrapper call).
+- `ibapi_request`: what ibapi's EClient puts on the wire for a request, at a version,
+  decoded by our codec (`ibapi_request_payloads` gives the raw payloads).
+- `ibapi_decode`: what ibapi's Decoder makes of a frame we encoded (every EWrapper call);
+  `ibapi_decode_all` also fails if ibapi leaves fields of the message unread.
+- `only_call`: the arguments of the one callback of a name.
 
 fake_tws itself never imports ibapi; only tests do.
 """
@@ -24,6 +27,8 @@ from fake_tws.protocol.messages import Request, Response
 LOW, HIGH = 100, 187  # lowest and highest server versions we support
 VERSIONS = (LOW, HIGH)
 
+Calls = list[tuple[str, tuple[Any, ...]]]
+
 
 class _CaptureConn:
     def __init__(self) -> None:
@@ -42,7 +47,7 @@ class RecordingWrapper(EWrapper):
 
     def __init__(self) -> None:
         super().__init__()
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.calls: Calls = []
 
 
 def _recorder(name: str) -> Callable[..., None]:
@@ -90,17 +95,38 @@ def ibapi_request(version: int, call: Callable[[EClient], None]) -> Request:
     return decode_request(payload, version)
 
 
-def ibapi_decode(message: Response, version: int) -> list[tuple[str, tuple[Any, ...]]]:
-    """Encode `message` with our codec, decode it with ibapi; return the EWrapper calls."""
+def _ibapi_fields(message: Response, version: int) -> tuple[list[str], Any]:
+    """Our fields for `message`, and the same as ibapi reads them off the wire."""
     fields = response_fields(message, version)
-    payload = ("\0".join(fields) + "\0").encode()
+    return fields, comm.read_fields(("\0".join(fields) + "\0").encode())
+
+
+def ibapi_decode(message: Response, version: int) -> Calls:
+    """Encode `message` with our codec, decode it with ibapi; return the EWrapper calls."""
+    _, raw = _ibapi_fields(message, version)
     wrapper = RecordingWrapper()
-    decoder = Decoder(wrapper, version)
-    decoder.interpret(comm.read_fields(payload))
+    Decoder(wrapper, version).interpret(raw)
     return wrapper.calls
 
 
-def only_call(calls: list[tuple[str, tuple[Any, ...]]], name: str) -> tuple[Any, ...]:
+def ibapi_decode_all(message: Response, version: int) -> Calls:
+    """Like `ibapi_decode`, and fails if ibapi leaves fields of the message unread."""
+    fields, raw = _ibapi_fields(message, version)
+    wrapper = RecordingWrapper()
+    decoder = Decoder(wrapper, version)
+    info = decoder.msgId2handleInfo[int(raw[0])]
+    if info.processMeth is not None:
+        it = iter(raw)
+        info.processMeth(decoder, it)
+        left = list(it)
+        assert not left, f"ibapi left {len(left)} field(s) unread: {left}"
+    else:  # signature-driven messages check their field count themselves
+        decoder.interpret(raw)
+        assert wrapper.calls, f"ibapi rejected the field count of {fields}"
+    return wrapper.calls
+
+
+def only_call(calls: Calls, name: str) -> tuple[Any, ...]:
     """The arguments of the single call named `name` (and no errors)."""
     errors = [c for c in calls if c[0] == "error" and name != "error"]
     assert not errors, errors

@@ -9,12 +9,14 @@ security id. A *layout* is the tuple of Contract attribute names in wire order, 
     contract = read_contract(r, PLACE_ORDER_CONTRACT)
     write_contract(w, contract, REPORTED_CONTRACT)
 
-A layout is plain data (a tuple of names), so a message with its own run can spell one out
-in place. Types follow the Contract attribute: `conId` is an int, `strike` a float,
-`includeExpired` a bool, everything else text.
+Every message that carries a contract run names one of the layouts below (contractDetails
+and bondContractDetails are the exception: their contract fields are interleaved with the
+details' own, one by one). Types follow the Contract attribute: `conId` is an int,
+`strike` a float, `includeExpired` a bool, everything else text.
 
-Combo legs and the delta-neutral contract travel later in order messages (after some of the
-order's own fields), so they have helpers of their own.
+Combo legs and the delta-neutral contract follow a contract run in some requests and
+travel later in order messages (after some of the order's own fields), so they have
+helpers of their own.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from .fields import FieldReader, FieldWriter
 
 # Layouts, in wire order. -------------------------------------------------------------------
 
-# The contract a client describes when it trades: placeOrder (from v100 on, every part of
-# this run is always present).
-PLACE_ORDER_CONTRACT: tuple[str, ...] = (
+# The contract a client describes when it asks for market data: reqMktData, reqRealTimeBars,
+# reqTickByTickData, calculateImpliedVolatility, calculateOptionPrice, and reqMktDepth from
+# MKT_DEPTH_PRIM_EXCHANGE on.
+MARKET_DATA_CONTRACT: tuple[str, ...] = (
     "conId",
     "symbol",
     "secType",
@@ -41,11 +44,39 @@ PLACE_ORDER_CONTRACT: tuple[str, ...] = (
     "currency",
     "localSymbol",
     "tradingClass",
-    "secIdType",
-    "secId",
 )
 
-# The contract as the server reports it back: openOrder, completedOrder, execDetails.
+# reqMktDepth below MKT_DEPTH_PRIM_EXCHANGE: the market-data run without primaryExchange.
+MKT_DEPTH_CONTRACT_NO_PRIMARY: tuple[str, ...] = tuple(
+    name for name in MARKET_DATA_CONTRACT if name != "primaryExchange"
+)
+
+# Historical requests: reqHistoricalData, reqHeadTimeStamp, reqHistogramData,
+# reqHistoricalTicks (the market-data run, then includeExpired).
+HISTORICAL_CONTRACT: tuple[str, ...] = (*MARKET_DATA_CONTRACT, "includeExpired")
+
+# reqContractDetails: the historical run, then the security id; issuerId follows from
+# BOND_ISSUERID on.
+CONTRACT_DETAILS_CONTRACT: tuple[str, ...] = (*HISTORICAL_CONTRACT, "secIdType", "secId")
+CONTRACT_DETAILS_CONTRACT_ISSUER: tuple[str, ...] = (*CONTRACT_DETAILS_CONTRACT, "issuerId")
+
+# reqFundamentalData: no expiry, strike, right, multiplier or trading class.
+FUNDAMENTAL_DATA_CONTRACT: tuple[str, ...] = (
+    "conId",
+    "symbol",
+    "secType",
+    "exchange",
+    "primaryExchange",
+    "currency",
+    "localSymbol",
+)
+
+# The contract a client describes when it trades: placeOrder (from v100 on, every part of
+# this run is always present).
+PLACE_ORDER_CONTRACT: tuple[str, ...] = (*MARKET_DATA_CONTRACT, "secIdType", "secId")
+
+# The contract as the server reports it back: openOrder, completedOrder, execDetails,
+# position, positionMulti.
 REPORTED_CONTRACT: tuple[str, ...] = (
     "conId",
     "symbol",
@@ -63,13 +94,59 @@ REPORTED_CONTRACT: tuple[str, ...] = (
 # exerciseOptions: the reported run (no primaryExchange, no security id).
 EXERCISE_OPTIONS_CONTRACT: tuple[str, ...] = REPORTED_CONTRACT
 
+# updatePortfolio: the reported run with primaryExchange in place of exchange.
+PORTFOLIO_CONTRACT: tuple[str, ...] = (
+    "conId",
+    "symbol",
+    "secType",
+    "lastTradeDateOrContractMonth",
+    "strike",
+    "right",
+    "multiplier",
+    "primaryExchange",
+    "currency",
+    "localSymbol",
+    "tradingClass",
+)
+
+# scannerData, per row after the rank: no multiplier, and tradingClass comes later (after
+# the details' marketName).
+SCANNER_CONTRACT: tuple[str, ...] = (
+    "conId",
+    "symbol",
+    "secType",
+    "lastTradeDateOrContractMonth",
+    "strike",
+    "right",
+    "exchange",
+    "currency",
+    "localSymbol",
+)
+
+# symbolSamples, per contract description (derivativeSecTypes follow it).
+CONTRACT_DESCRIPTION_CONTRACT: tuple[str, ...] = (
+    "conId",
+    "symbol",
+    "secType",
+    "primaryExchange",
+    "currency",
+)
+
 
 # Contract runs. -----------------------------------------------------------------------------
 
-_INT_FIELDS = frozenset({"conId"})
-_FLOAT_FIELDS = frozenset({"strike"})
-_BOOL_FIELDS = frozenset({"includeExpired"})
 _KNOWN = frozenset(Contract.__struct_fields__) - {"comboLegs", "deltaNeutralContract"}
+# How each scalar attribute travels: text, except for these.
+_READ = dict.fromkeys(_KNOWN, FieldReader.str) | {
+    "conId": FieldReader.int,
+    "strike": FieldReader.float,
+    "includeExpired": FieldReader.bool,
+}
+_WRITE = dict.fromkeys(_KNOWN, FieldWriter.str) | {
+    "conId": FieldWriter.int,
+    "strike": FieldWriter.float,
+    "includeExpired": FieldWriter.bool,
+}
 
 
 def _check_layout(layout: tuple[str, ...]) -> None:
@@ -78,7 +155,20 @@ def _check_layout(layout: tuple[str, ...]) -> None:
         raise ValueError(f"not scalar Contract fields: {unknown}")
 
 
-for _layout in (PLACE_ORDER_CONTRACT, REPORTED_CONTRACT, EXERCISE_OPTIONS_CONTRACT):
+for _layout in (
+    MARKET_DATA_CONTRACT,
+    MKT_DEPTH_CONTRACT_NO_PRIMARY,
+    HISTORICAL_CONTRACT,
+    CONTRACT_DETAILS_CONTRACT,
+    CONTRACT_DETAILS_CONTRACT_ISSUER,
+    FUNDAMENTAL_DATA_CONTRACT,
+    PLACE_ORDER_CONTRACT,
+    REPORTED_CONTRACT,
+    EXERCISE_OPTIONS_CONTRACT,
+    PORTFOLIO_CONTRACT,
+    SCANNER_CONTRACT,
+    CONTRACT_DESCRIPTION_CONTRACT,
+):
     _check_layout(_layout)
 
 
@@ -86,14 +176,7 @@ def read_contract_fields(r: FieldReader, layout: tuple[str, ...]) -> dict[str, A
     """Read a contract run into a dict of attributes (for callers that add more later)."""
     values: dict[str, Any] = {}
     for name in layout:
-        if name in _INT_FIELDS:
-            values[name] = r.int(name)
-        elif name in _FLOAT_FIELDS:
-            values[name] = r.float(name)
-        elif name in _BOOL_FIELDS:
-            values[name] = r.bool(name)
-        else:
-            values[name] = r.str(name)
+        values[name] = _READ[name](r, name)
     return values
 
 
@@ -105,41 +188,54 @@ def read_contract(r: FieldReader, layout: tuple[str, ...]) -> Contract:
 def write_contract(w: FieldWriter, contract: Contract, layout: tuple[str, ...]) -> None:
     """Write the attributes of `contract` named by `layout`, in order."""
     for name in layout:
-        value = getattr(contract, name)
-        if name in _INT_FIELDS:
-            w.int(value)
-        elif name in _FLOAT_FIELDS:
-            w.float(value)
-        elif name in _BOOL_FIELDS:
-            w.bool(value)
-        else:
-            w.str(value)
+        _WRITE[name](w, getattr(contract, name))
 
 
-# Combo legs: a count, then eight fields per leg. ---------------------------------------------
+def is_bag(sec_type: str) -> bool:
+    """Whether combo legs follow the contract run. Clients compare the secType exactly
+    (ibapi: `contract.secType == "BAG"`)."""
+    return sec_type == "BAG"
 
 
-def read_combo_legs(r: FieldReader) -> tuple[ComboLeg, ...]:
+# Combo legs: a count, then per leg the fields of a leg layout. --------------------------------
+
+# Order messages (placeOrder, openOrder, completedOrder): every ComboLeg field.
+COMBO_LEG: tuple[str, ...] = (
+    "conId",
+    "ratio",
+    "action",
+    "exchange",
+    "openClose",
+    "shortSaleSlot",
+    "designatedLocation",
+    "exemptCode",
+)
+
+# Market data and historical requests (reqMktData, reqHistoricalData): the first four.
+MARKET_DATA_COMBO_LEG: tuple[str, ...] = COMBO_LEG[:4]
+
+_LEG_INT_FIELDS = frozenset({"conId", "ratio", "openClose", "shortSaleSlot", "exemptCode"})
+
+
+def read_combo_legs(r: FieldReader, layout: tuple[str, ...] = COMBO_LEG) -> tuple[ComboLeg, ...]:
+    """A count, then that many legs; fields outside `layout` keep their defaults."""
     count = r.int("comboLegsCount")
     legs = []
     for i in range(count):
         p = f"comboLegs[{i}]."
         legs.append(
             ComboLeg(
-                conId=r.int(p + "conId"),
-                ratio=r.int(p + "ratio"),
-                action=r.str(p + "action"),
-                exchange=r.str(p + "exchange"),
-                openClose=r.int(p + "openClose"),
-                shortSaleSlot=r.int(p + "shortSaleSlot"),
-                designatedLocation=r.str(p + "designatedLocation"),
-                exemptCode=r.int(p + "exemptCode"),
+                **{
+                    name: r.int(p + name) if name in _LEG_INT_FIELDS else r.str(p + name)
+                    for name in layout
+                }
             )
         )
     return tuple(legs)
 
 
 def write_combo_legs(w: FieldWriter, legs: tuple[ComboLeg, ...]) -> None:
+    """A count, then every field of each leg (the order messages' layout, COMBO_LEG)."""
     w.int(len(legs))
     for leg in legs:
         w.int(leg.conId).int(leg.ratio).str(leg.action).str(leg.exchange)

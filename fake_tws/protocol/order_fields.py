@@ -1,11 +1,14 @@
-"""Pieces of an Order's wire form shared by placeOrder, openOrder and completedOrder.
+"""Pieces of an Order's wire form shared by placeOrder, openOrder and completedOrder, and
+two wire forms that other families share with orders.
 
 - Writing "unset" where a client reads a number *without* its unset convention: ibapi reads
   some openOrder fields (triggerPrice, volatilityType, cashQty...) as plain numbers, so an
-  empty field would become 0 there; TWS sends Java's max values instead, and so do we.
+  empty field would become 0 there; TWS sends Java's max values instead, and so do we
+  (also mktDepthExchanges' aggGroup, which ib_async reads with a bare int()).
 - Tag/value lists, in both of their wire forms: a count followed by pairs (algoParams,
-  smartComboRoutingParams) and a single "tag=value;tag=value;" text (orderMiscOptions,
-  and the *Options parameters of market-data requests).
+  smartComboRoutingParams, contractDetails' secIdList) and a single "tag=value;tag=value;"
+  text (orderMiscOptions, and the *Options parameters of market data, historical, news,
+  scanner and fundamental-data requests).
 - Order conditions: a count, then per condition its type code and fields, then two flags.
 - The order-type predicates that switch optional runs on and off.
 """
@@ -22,7 +25,6 @@ from ..ibtypes.order_conditions import (
     TimeCondition,
     VolumeCondition,
 )
-from .errors import BadField
 from .fields import FieldReader, FieldWriter
 
 # Java's Double.MAX_VALUE and Integer.MAX_VALUE as TWS prints them.
@@ -44,11 +46,6 @@ def write_int_or_max(w: FieldWriter, value: int | None) -> None:
         w.str(UNSET_INT_TEXT)
     else:
         w.int(value)
-
-
-def invalid(r: FieldReader, name: str, problem: str) -> BadField:
-    """A BadField for the field just read by `r` (for checks the reader cannot make)."""
-    return r.invalid(name, problem)
 
 
 # Order types that carry optional runs. ------------------------------------------------------
@@ -83,16 +80,22 @@ def write_tag_values(w: FieldWriter, values: tuple[TagValue, ...]) -> None:
         w.str(tv.tag).str(tv.value)
 
 
-def read_tag_values_text(r: FieldReader, name: str) -> tuple[TagValue, ...]:
-    """One field holding "tag=value;tag=value;" (empty: no options)."""
+def read_tag_values_text(
+    r: FieldReader, name: str, *, lenient: bool = False
+) -> tuple[TagValue, ...]:
+    """One field holding "tag=value;tag=value;" (empty: no options).
+
+    An item without "=" is a BadField; with `lenient` it reads as a tag with an empty
+    value instead (as the market data and historical requests have always read it).
+    """
     text = r.str(name)
     values = []
     for item in text.split(";"):
         if not item:
             continue
         tag, sep, value = item.partition("=")
-        if not sep:
-            raise invalid(r, name, f"expected tag=value items separated by ';', got {text!r}")
+        if not sep and not lenient:
+            raise r.invalid(name, f"expected tag=value items separated by ';', got {text!r}")
         values.append(TagValue(tag, value))
     return tuple(values)
 
@@ -109,11 +112,11 @@ _CONJUNCTIONS = {"a": True, "o": False}
 def _read_condition(r: FieldReader, p: str) -> OrderCondition:
     cond_type = r.int(p + "condType")
     if cond_type not in (1, 3, 4, 5, 6, 7):
-        raise invalid(r, p + "condType", f"unknown condition type {cond_type}")
+        raise r.invalid(p + "condType", f"unknown condition type {cond_type}")
     conj_text = r.str(p + "conjunction")
     conjunction = _CONJUNCTIONS.get(conj_text.lower())
     if conjunction is None:
-        raise invalid(r, p + "conjunction", f"expected 'a' or 'o', got {conj_text!r}")
+        raise r.invalid(p + "conjunction", f"expected 'a' or 'o', got {conj_text!r}")
     if cond_type == 5:
         return ExecutionCondition(
             conjunction=conjunction,

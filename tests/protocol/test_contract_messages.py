@@ -8,7 +8,6 @@ from decimal import Decimal
 import msgspec
 import pytest
 from ib_async import Contract as IaContract
-from ibapi.contract import Contract as IbContract
 
 from fake_tws.ibtypes import (
     Contract,
@@ -32,16 +31,9 @@ from tests.ibapi_harness import (
     ibapi_request_payloads,
     only_call,
 )
-from tests.protocol.object_compare import assert_fields_match, assert_value
+from tests.protocol.object_compare import assert_fields_match, assert_value, to_ibapi
 
 # ---------------------------------------------------------------- requests
-
-
-def _ib_contract(**fields) -> IbContract:
-    c = IbContract()
-    for name, value in fields.items():
-        setattr(c, name, value)
-    return c
 
 
 _QUERY = dict(
@@ -68,7 +60,7 @@ def test_req_contract_details_reads_every_contract_field(version):
     fields = dict(_QUERY)
     if version >= V.BOND_ISSUERID:
         fields["issuerId"] = "e1234"
-    got = ibapi_request(version, lambda c: c.reqContractDetails(7, _ib_contract(**fields)))
+    got = ibapi_request(version, lambda c: c.reqContractDetails(7, to_ibapi(Contract(**fields))))
     assert got == rq.ReqContractDetails(reqId=7, contract=Contract(**fields))
 
 
@@ -94,7 +86,7 @@ def test_req_sec_def_opt_params(version):
 def test_truncated_contract_details_request_names_the_missing_field(version):
     fields = dict(_QUERY, issuerId="e1" if version >= V.BOND_ISSUERID else "")
     (payload,) = ibapi_request_payloads(
-        version, lambda c: c.reqContractDetails(7, _ib_contract(**fields))
+        version, lambda c: c.reqContractDetails(7, to_ibapi(Contract(**fields)))
     )
     parts = payload.split(b"\0")[:-1]
     cut = b"\0".join(parts[:13]) + b"\0"  # id, version, reqId, conId ... currency

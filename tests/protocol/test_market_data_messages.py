@@ -10,7 +10,7 @@ from ibapi.contract import DeltaNeutralContract as IbDeltaNeutralContract
 from ibapi.tag_value import TagValue as IbTagValue
 from msgspec.structs import replace
 
-from fake_tws.ibtypes.contract import ComboLeg, DeltaNeutralContract, TagValue
+from fake_tws.ibtypes.contract import DeltaNeutralContract, TagValue
 from fake_tws.ibtypes.market_data import (
     DepthMktDataDescription,
     PriceIncrement,
@@ -24,6 +24,7 @@ from fake_tws.protocol.codec import VersionTooLow, decode_request, response_fiel
 from fake_tws.protocol.errors import BadField
 from fake_tws.protocol.requests import market_data as rq
 from fake_tws.protocol.responses import market_data as rs
+from tests.ib_async_harness import IB_ASYNC_VERSIONS, ib_async_decode, ib_async_request
 from tests.ibapi_harness import (
     HIGH,
     LOW,
@@ -35,21 +36,13 @@ from tests.ibapi_harness import (
 )
 from tests.protocol.md_helpers import (
     OUR_CONTRACT,
-    assert_same,
+    OUR_LEGS,
     ib_async_contract,
-    ib_async_decode,
     ib_async_legs,
-    ib_async_request,
     ib_contract,
     ib_legs,
 )
-
-IB_ASYNC_VERSIONS = (157, 178)  # the range ib_async negotiates
-
-OUR_LEGS = (
-    ComboLeg(conId=11, ratio=1, action="BUY", exchange="CBOE"),
-    ComboLeg(conId=12, ratio=2, action="SELL", exchange="ISE"),
-)
+from tests.protocol.object_compare import assert_fields_match
 
 # ---------------------------------------------------------------------------------------
 # Requests
@@ -306,7 +299,7 @@ def test_tick_price_attribs_by_version_and_paired_size(version, expected):
     assert [name for name, _ in calls] == ["tickPrice", "tickSize"]
     req_id, tick_type, price, attrib = calls[0][1]
     assert (req_id, tick_type, price) == (3, 1, 101.25)
-    assert_same(attrib, expected)
+    assert_fields_match(attrib, expected)
     assert calls[1][1] == (3, 0, Decimal("300"))  # BID -> BID_SIZE
 
 
@@ -315,7 +308,7 @@ def test_tick_price_before_past_limit_sends_only_can_auto_execute():
     (_, _, _, got) = only_call(
         ibapi_decode(rs.TickPrice(reqId=1, tickType=9, price=1.0, attrib=attrib), LOW), "tickPrice"
     )
-    assert_same(got, TickAttrib())
+    assert_fields_match(got, TickAttrib())
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -456,7 +449,7 @@ def test_delta_neutral_validation(version):
         "deltaNeutralValidation",
     )
     assert req_id == 6
-    assert_same(got, dnc)
+    assert_fields_match(got, dnc)
 
 
 @pytest.mark.parametrize("version", (125, HIGH))
@@ -536,7 +529,7 @@ def test_mkt_depth_exchanges(version):
         )
     assert len(got) == 2
     for theirs, ours in zip(got, expected, strict=True):
-        assert_same(theirs, ours)
+        assert_fields_match(theirs, ours)
 
 
 @pytest.mark.parametrize("version", IB_ASYNC_VERSIONS)
@@ -560,7 +553,7 @@ def test_smart_components(version):
     )
     assert req_id == 8 and len(got) == 2
     for theirs, ours in zip(got, comps, strict=True):
-        assert_same(theirs, ours)
+        assert_fields_match(theirs, ours)
 
 
 @pytest.mark.parametrize("version", (126, HIGH))
@@ -574,7 +567,7 @@ def test_market_rule(version):
     )
     assert rule_id == 26 and len(got) == 2
     for theirs, ours in zip(got, incs, strict=True):
-        assert_same(theirs, ours)
+        assert_fields_match(theirs, ours)
 
 
 # ---------------------------------------------------------------------------------------
@@ -632,7 +625,7 @@ def test_tick_by_tick_all_last(version, tick_type):
     )
     args = only_call(ibapi_decode(msg, version), "tickByTickAllLast")
     assert args[:5] == (6, tick_type, 1775931128, 101.25, Decimal("15"))
-    assert_same(args[5], msg.tickAttribLast)
+    assert_fields_match(args[5], msg.tickAttribLast)
     assert args[6:] == ("ARCA", "T I")
 
 
@@ -659,7 +652,7 @@ def test_tick_by_tick_bid_ask(version, attrib):
     )
     args = only_call(ibapi_decode(msg, version), "tickByTickBidAsk")
     assert args[:6] == (6, 1775931128, 101.0, 101.5, Decimal("3"), Decimal("4"))
-    assert_same(args[6], attrib)
+    assert_fields_match(args[6], attrib)
 
 
 @pytest.mark.parametrize("version", (137, HIGH))

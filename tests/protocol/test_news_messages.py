@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 from ib_async import objects as ia
 from ibapi.common import WshEventData as IbWshEventData
-from ibapi.contract import Contract as IbContract
 from ibapi.scanner import ScannerSubscription as IbScannerSubscription
-from ibapi.tag_value import TagValue as IbTagValue
 
 from fake_tws.ibtypes import Contract, ContractDetails, TagValue
 from fake_tws.ibtypes.misc import NewsProvider, ScanData, ScannerSubscription, WshEventData
@@ -27,7 +25,7 @@ from tests.ibapi_harness import (
     ibapi_request_payloads,
     only_call,
 )
-from tests.protocol.object_compare import assert_fields_match, assert_value
+from tests.protocol.object_compare import assert_fields_match, assert_value, to_ib_async, to_ibapi
 
 # ---------------------------------------------------------------- simple requests
 
@@ -69,16 +67,12 @@ def test_simple_news_requests_decode_as_ib_async_meant(version):
 _OPTIONS = (TagValue("origin", "api"), TagValue("lang", "en"))
 
 
-def _ib_tags(tags):
-    return [IbTagValue(t.tag, t.value) for t in tags]
-
-
 @pytest.mark.parametrize(
     "version", [V.REQ_NEWS_ARTICLE, V.NEWS_QUERY_ORIGINS - 1, V.NEWS_QUERY_ORIGINS, HIGH]
 )
 def test_req_news_article(version):
     got = ibapi_request(
-        version, lambda c: c.reqNewsArticle(10, "BRFG", "BRFG$0a1b2c", _ib_tags(_OPTIONS))
+        version, lambda c: c.reqNewsArticle(10, "BRFG", "BRFG$0a1b2c", to_ibapi(_OPTIONS))
     )
     options = _OPTIONS if version >= V.NEWS_QUERY_ORIGINS else ()
     assert got == rq.ReqNewsArticle(
@@ -99,7 +93,7 @@ _HISTORICAL_NEWS_ARGS = (
 @pytest.mark.parametrize("version", [V.REQ_HISTORICAL_NEWS, V.NEWS_QUERY_ORIGINS, HIGH])
 def test_req_historical_news(version):
     got = ibapi_request(
-        version, lambda c: c.reqHistoricalNews(*_HISTORICAL_NEWS_ARGS, _ib_tags(_OPTIONS))
+        version, lambda c: c.reqHistoricalNews(*_HISTORICAL_NEWS_ARGS, to_ibapi(_OPTIONS))
     )
     # ibapi never sends the options: it loops over the (empty) string it is building
     # instead of over the option list, so the field is always empty.
@@ -115,7 +109,7 @@ def test_req_historical_news(version):
 
 @pytest.mark.parametrize("version", IB_ASYNC_VERSIONS)
 def test_news_requests_with_options_from_ib_async(version):
-    ib_options = [ia.TagValue(t.tag, t.value) for t in _OPTIONS]
+    ib_options = to_ib_async(_OPTIONS)
     got = ib_async_request(
         version, lambda c: c.reqHistoricalNews(*_HISTORICAL_NEWS_ARGS, ib_options)
     )
@@ -164,15 +158,6 @@ _SUBSCRIPTION = ScannerSubscription(
 _FILTERS = (TagValue("priceAbove", "5"), TagValue("marketCapAbove1e6", "1000"))
 
 
-def _ib_subscription(sub: ScannerSubscription) -> IbScannerSubscription:
-    theirs = IbScannerSubscription()
-    for name in sub.__struct_fields__:
-        value = getattr(sub, name)
-        if value is not None:
-            setattr(theirs, name, value)
-    return theirs
-
-
 @pytest.mark.parametrize("version", [LOW, V.SCANNER_GENERIC_OPTS - 1, V.SCANNER_GENERIC_OPTS, HIGH])
 def test_req_scanner_subscription_reads_every_filter(version):
     filters = _FILTERS if version >= V.SCANNER_GENERIC_OPTS else ()
@@ -180,9 +165,9 @@ def test_req_scanner_subscription_reads_every_filter(version):
         version,
         lambda c: c.reqScannerSubscription(
             12,
-            _ib_subscription(_SUBSCRIPTION),
-            _ib_tags(_OPTIONS),
-            _ib_tags(filters) if filters else None,
+            to_ibapi(_SUBSCRIPTION),
+            to_ibapi(_OPTIONS),
+            to_ibapi(filters) if filters else None,
         ),
     )
     assert got == rq.ReqScannerSubscription(
@@ -203,20 +188,10 @@ def test_unset_scanner_filters_read_as_none(version):
 
 @pytest.mark.parametrize("version", IB_ASYNC_VERSIONS)
 def test_req_scanner_subscription_from_ib_async(version):
-    theirs = ia.ScannerSubscription(
-        **{
-            n: v
-            for n in _SUBSCRIPTION.__struct_fields__
-            if (v := getattr(_SUBSCRIPTION, n)) is not None
-        }
-    )
     got = ib_async_request(
         version,
         lambda c: c.reqScannerSubscription(
-            12,
-            theirs,
-            [ia.TagValue(t.tag, t.value) for t in _OPTIONS],
-            [ia.TagValue(t.tag, t.value) for t in _FILTERS],
+            12, to_ib_async(_SUBSCRIPTION), to_ib_async(_OPTIONS), to_ib_async(_FILTERS)
         ),
     )
     assert got == rq.ReqScannerSubscription(
@@ -234,7 +209,7 @@ def test_req_scanner_subscription_from_ib_async(version):
 def test_truncated_scanner_subscription_names_the_missing_field():
     (payload,) = ibapi_request_payloads(
         HIGH,
-        lambda c: c.reqScannerSubscription(12, _ib_subscription(_SUBSCRIPTION), [], None),
+        lambda c: c.reqScannerSubscription(12, to_ibapi(_SUBSCRIPTION), [], None),
     )
     cut = b"\0".join(payload.split(b"\0")[:6]) + b"\0"  # id, reqId, rows, instr, loc, scan
     with pytest.raises(BadField) as err:
@@ -255,28 +230,13 @@ _FUND_CONTRACT = Contract(
 )
 
 
-def _ib_contract(c: Contract) -> IbContract:
-    theirs = IbContract()
-    for name in (
-        "conId",
-        "symbol",
-        "secType",
-        "exchange",
-        "primaryExchange",
-        "currency",
-        "localSymbol",
-    ):
-        setattr(theirs, name, getattr(c, name))
-    return theirs
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("options", [_OPTIONS, ()], ids=["options", "none"])
 def test_req_fundamental_data(version, options):
     got = ibapi_request(
         version,
         lambda c: c.reqFundamentalData(
-            13, _ib_contract(_FUND_CONTRACT), "ReportSnapshot", _ib_tags(options)
+            13, to_ibapi(_FUND_CONTRACT), "ReportSnapshot", to_ibapi(options)
         ),
     )
     assert got == rq.ReqFundamentalData(
@@ -326,10 +286,7 @@ def _wsh_carried(version: int) -> WshEventData:
 )
 def test_req_wsh_event_data_follows_its_filter_gates(version):
     sent = _wsh_carried(version)
-    theirs = IbWshEventData()
-    for name in sent.__struct_fields__:
-        if getattr(sent, name) is not None:
-            setattr(theirs, name, getattr(sent, name))
+    theirs = to_ibapi(sent)
     # ibapi's reqWshEventData shadows its own version constant with a parameter that
     # defaults to None (a TypeError): callers must pass the real value.
     got = ibapi_request(
@@ -357,10 +314,7 @@ def test_req_wsh_event_data_reads_unset_numbers_as_none(version):
 @pytest.mark.parametrize("version", [V.WSHE_CALENDAR, V.WSH_EVENT_DATA_FILTERS, 178])
 def test_req_wsh_event_data_from_ib_async(version):
     sent = _wsh_carried(version)
-    theirs = ia.WshEventData(
-        **{n: v for n in sent.__struct_fields__ if (v := getattr(sent, n)) is not None}
-    )
-    got = ib_async_request(version, lambda c: c.reqWshEventData(15, theirs))
+    got = ib_async_request(version, lambda c: c.reqWshEventData(15, to_ib_async(sent)))
     assert got == rq.ReqWshEventData(reqId=15, wshEventData=sent)
 
 

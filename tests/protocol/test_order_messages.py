@@ -27,19 +27,17 @@ from fake_tws.protocol import versions as V
 from fake_tws.protocol.codec import decode_request
 from fake_tws.protocol.errors import BadField
 from fake_tws.protocol.requests import orders as rq
+from tests.ib_async_harness import ib_async_request
 from tests.ibapi_harness import VERSIONS, ibapi_request, ibapi_request_payloads
+from tests.protocol.object_compare import assert_same, to_ib_async, to_ibapi
 from tests.protocol.order_support import (
     PLACE_ORDER_CONTRACT_NEVER,
     PLACE_ORDER_GATES,
     PLACE_ORDER_NEVER,
     all_conditions,
     as_seen,
-    assert_same,
     distinct,
-    ib_async_request,
     reset,
-    to_ib_async,
-    to_ibapi,
 )
 
 ORDER_ID = 4242

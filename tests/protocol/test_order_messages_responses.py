@@ -25,7 +25,9 @@ from fake_tws.ibtypes import (
 from fake_tws.protocol import versions as V
 from fake_tws.protocol.codec import VersionTooLow, response_fields
 from fake_tws.protocol.responses import orders as rs
-from tests.ibapi_harness import VERSIONS, only_call
+from tests.ib_async_harness import ib_async_decode
+from tests.ibapi_harness import VERSIONS, ibapi_decode_all, only_call
+from tests.protocol.object_compare import assert_same, from_ibapi, normalise
 from tests.protocol.order_support import (
     COMPLETED_ORDER_GATES,
     COMPLETED_ORDER_NEVER,
@@ -38,12 +40,7 @@ from tests.protocol.order_support import (
     REPORTED_CONTRACT_NEVER,
     all_conditions,
     as_seen,
-    assert_same,
     distinct,
-    from_ibapi,
-    ib_async_decode,
-    ibapi_decode_all,
-    normalise,
     reset,
 )
 

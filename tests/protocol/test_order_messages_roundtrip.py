@@ -10,7 +10,9 @@ from msgspec.structs import replace
 from fake_tws.ibtypes import Contract, Order, OrderState, SoftDollarTier
 from fake_tws.protocol import versions as V
 from fake_tws.protocol.responses import orders as rs
-from tests.ibapi_harness import ibapi_request, only_call
+from tests.ib_async_harness import ib_async_decode, ib_async_request
+from tests.ibapi_harness import ibapi_decode_all, ibapi_request, only_call
+from tests.protocol.object_compare import from_ibapi, normalise, to_ib_async, to_ibapi
 from tests.protocol.order_support import (
     OPEN_ORDER_GATES,
     OPEN_ORDER_NEVER,
@@ -19,13 +21,6 @@ from tests.protocol.order_support import (
     PLACE_ORDER_NEVER,
     REPORTED_CONTRACT_NEVER,
     as_seen,
-    from_ibapi,
-    ib_async_decode,
-    ib_async_request,
-    ibapi_decode_all,
-    normalise,
-    to_ib_async,
-    to_ibapi,
 )
 from tests.protocol.test_order_messages import (
     COMMON_ORDERS,

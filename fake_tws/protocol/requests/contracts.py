@@ -6,6 +6,11 @@ from typing import Self
 
 from ...ibtypes import Contract
 from .. import versions as V
+from ..contract_fields import (
+    CONTRACT_DETAILS_CONTRACT,
+    CONTRACT_DETAILS_CONTRACT_ISSUER,
+    read_contract,
+)
 from ..fields import FieldReader
 from ..messages import Request
 
@@ -22,24 +27,10 @@ class ReqContractDetails(Request, frozen=True, kw_only=True):
         # TRADING_CLASS and SEC_ID_TYPE, so only issuerId is gated.
         r.skip("version")
         req_id = r.int("reqId")
-        contract = Contract(
-            conId=r.int("conId"),
-            symbol=r.str("symbol"),
-            secType=r.str("secType"),
-            lastTradeDateOrContractMonth=r.str("lastTradeDateOrContractMonth"),
-            strike=r.float("strike"),
-            right=r.str("right"),
-            multiplier=r.str("multiplier"),
-            exchange=r.str("exchange"),
-            primaryExchange=r.str("primaryExchange"),
-            currency=r.str("currency"),
-            localSymbol=r.str("localSymbol"),
-            tradingClass=r.str("tradingClass"),
-            includeExpired=r.bool("includeExpired"),
-            secIdType=r.str("secIdType"),
-            secId=r.str("secId"),
-            issuerId=r.str("issuerId") if version >= V.BOND_ISSUERID else "",
-        )
+        if version >= V.BOND_ISSUERID:
+            contract = read_contract(r, CONTRACT_DETAILS_CONTRACT_ISSUER)
+        else:
+            contract = read_contract(r, CONTRACT_DETAILS_CONTRACT)
         return cls(reqId=req_id, contract=contract)
 
 

@@ -8,9 +8,16 @@ from msgspec.structs import replace
 
 from ...ibtypes.contract import Contract, TagValue
 from .. import versions as V
+from ..contract_fields import (
+    HISTORICAL_CONTRACT,
+    MARKET_DATA_COMBO_LEG,
+    is_bag,
+    read_combo_legs,
+    read_contract,
+)
 from ..fields import FieldReader
 from ..messages import Request
-from .market_data import is_bag, read_combo_legs, read_contract, read_tag_values
+from ..order_fields import read_tag_values_text
 
 
 class ReqHistoricalData(Request, frozen=True, kw_only=True):
@@ -30,17 +37,17 @@ class ReqHistoricalData(Request, frozen=True, kw_only=True):
         if version < V.SYNT_REALTIME_BARS:
             r.skip("version")
         req_id = r.int("reqId")
-        contract = read_contract(r, include_expired=True)
+        contract = read_contract(r, HISTORICAL_CONTRACT)
         end = r.str("endDateTime")
         bar_size = r.str("barSizeSetting")
         duration = r.str("durationStr")
         use_rth = r.bool("useRTH")
         what = r.str("whatToShow")
         format_date = r.int("formatDate")
-        if is_bag(contract):
-            contract = replace(contract, comboLegs=read_combo_legs(r))
+        if is_bag(contract.secType):
+            contract = replace(contract, comboLegs=read_combo_legs(r, MARKET_DATA_COMBO_LEG))
         keep = r.bool("keepUpToDate") if version >= V.SYNT_REALTIME_BARS else False
-        options = read_tag_values(r, "chartOptions")
+        options = read_tag_values_text(r, "chartOptions", lenient=True)
         return cls(
             reqId=req_id,
             contract=contract,
@@ -74,7 +81,7 @@ class ReqHeadTimeStamp(Request, frozen=True, kw_only=True):
     @classmethod
     def decode(cls, r: FieldReader, version: int) -> Self:
         req_id = r.int("reqId")
-        contract = read_contract(r, include_expired=True)
+        contract = read_contract(r, HISTORICAL_CONTRACT)
         use_rth = r.bool("useRTH")
         return cls(
             reqId=req_id,
@@ -102,7 +109,7 @@ class ReqHistogramData(Request, frozen=True, kw_only=True):
     @classmethod
     def decode(cls, r: FieldReader, version: int) -> Self:
         ticker_id = r.int("tickerId")
-        contract = read_contract(r, include_expired=True)
+        contract = read_contract(r, HISTORICAL_CONTRACT)
         return cls(
             tickerId=ticker_id,
             contract=contract,
@@ -133,7 +140,7 @@ class ReqHistoricalTicks(Request, frozen=True, kw_only=True):
     @classmethod
     def decode(cls, r: FieldReader, version: int) -> Self:
         req_id = r.int("reqId")
-        contract = read_contract(r, include_expired=True)
+        contract = read_contract(r, HISTORICAL_CONTRACT)
         return cls(
             reqId=req_id,
             contract=contract,
@@ -143,5 +150,5 @@ class ReqHistoricalTicks(Request, frozen=True, kw_only=True):
             whatToShow=r.str("whatToShow"),
             useRth=r.bool("useRth"),
             ignoreSize=r.bool("ignoreSize"),
-            miscOptions=read_tag_values(r, "miscOptions"),
+            miscOptions=read_tag_values_text(r, "miscOptions", lenient=True),
         )

@@ -2,105 +2,29 @@
 
 Layouts follow what TWS reads from a client at each server version. Gates below
 MIN_SUPPORTED (e.g. TRADING_CLASS, LINKING) are always open here and are not spelled
-out. The contract-reading helpers at the top are shared with `historical.py`.
+out. Contract runs are named in `contract_fields.py`; the *Options parameters are
+"tag=value;" texts read leniently (see `order_fields.read_tag_values_text`).
 """
 
 from __future__ import annotations
 
 from typing import Self
 
-from msgspec.structs import replace
-
-from ...ibtypes.contract import ComboLeg, Contract, DeltaNeutralContract, TagValue
+from ...ibtypes.contract import Contract, TagValue
 from .. import versions as V
+from ..contract_fields import (
+    MARKET_DATA_COMBO_LEG,
+    MARKET_DATA_CONTRACT,
+    MKT_DEPTH_CONTRACT_NO_PRIMARY,
+    is_bag,
+    read_combo_legs,
+    read_contract,
+    read_contract_fields,
+    read_delta_neutral_contract,
+)
 from ..fields import FieldReader
 from ..messages import Request
-
-# ---------------------------------------------------------------------------------------
-# Shared pieces (market data and historical requests)
-
-
-def read_contract(
-    r: FieldReader,
-    *,
-    primary_exchange: bool = True,
-    include_expired: bool = False,
-) -> Contract:
-    """The usual contract block: conId, symbol ... localSymbol, tradingClass.
-
-    `primary_exchange=False` for layouts that leave primaryExchange out;
-    `include_expired=True` for layouts that append includeExpired after tradingClass.
-    """
-    con_id = r.int("conId")
-    symbol = r.str("symbol")
-    sec_type = r.str("secType")
-    expiry = r.str("lastTradeDateOrContractMonth")
-    strike = r.float("strike")
-    right = r.str("right")
-    multiplier = r.str("multiplier")
-    exchange = r.str("exchange")
-    primary = r.str("primaryExchange") if primary_exchange else ""
-    currency = r.str("currency")
-    local_symbol = r.str("localSymbol")
-    trading_class = r.str("tradingClass")
-    expired = r.bool("includeExpired") if include_expired else False
-    return Contract(
-        conId=con_id,
-        symbol=symbol,
-        secType=sec_type,
-        lastTradeDateOrContractMonth=expiry,
-        strike=strike,
-        right=right,
-        multiplier=multiplier,
-        exchange=exchange,
-        primaryExchange=primary,
-        currency=currency,
-        localSymbol=local_symbol,
-        tradingClass=trading_class,
-        includeExpired=expired,
-    )
-
-
-def read_combo_legs(r: FieldReader) -> tuple[ComboLeg, ...]:
-    """A BAG contract's legs as market data requests send them (4 fields per leg)."""
-    count = r.int("comboLegsCount")
-    legs = []
-    for i in range(count):
-        legs.append(
-            ComboLeg(
-                conId=r.int(f"comboLegs[{i}].conId"),
-                ratio=r.int(f"comboLegs[{i}].ratio"),
-                action=r.str(f"comboLegs[{i}].action"),
-                exchange=r.str(f"comboLegs[{i}].exchange"),
-            )
-        )
-    return tuple(legs)
-
-
-def is_bag(contract: Contract) -> bool:
-    # Clients compare the secType exactly (ibapi: `contract.secType == "BAG"`).
-    return contract.secType == "BAG"
-
-
-def parse_tag_values(text: str) -> tuple[TagValue, ...]:
-    """Options lists travel as one field "tag1=value1;tag2=value2;"."""
-    pairs = []
-    for item in text.split(";"):
-        if item:
-            tag, _, value = item.partition("=")
-            pairs.append(TagValue(tag, value))
-    return tuple(pairs)
-
-
-def read_tag_values(r: FieldReader, name: str) -> tuple[TagValue, ...]:
-    return parse_tag_values(r.str(name))
-
-
-def read_counted_tag_values(r: FieldReader, name: str) -> tuple[TagValue, ...]:
-    """A count field, then the options string (the count is redundant; TWS trusts the string)."""
-    r.skip(f"{name}Count")
-    return read_tag_values(r, name)
-
+from ..order_fields import read_tag_values_text
 
 # ---------------------------------------------------------------------------------------
 # Top of book
@@ -118,23 +42,17 @@ class ReqMktData(Request, frozen=True, kw_only=True):
     def decode(cls, r: FieldReader, version: int) -> Self:
         r.skip("version")
         req_id = r.int("reqId")
-        contract = read_contract(r)
-        if is_bag(contract):
-            contract = replace(contract, comboLegs=read_combo_legs(r))
-        if r.bool("deltaNeutralContractPresent"):
-            dnc = DeltaNeutralContract(
-                conId=r.int("deltaNeutralContract.conId"),
-                delta=r.float("deltaNeutralContract.delta"),
-                price=r.float("deltaNeutralContract.price"),
-            )
-            contract = replace(contract, deltaNeutralContract=dnc)
+        c = read_contract_fields(r, MARKET_DATA_CONTRACT)
+        if is_bag(c["secType"]):
+            c["comboLegs"] = read_combo_legs(r, MARKET_DATA_COMBO_LEG)
+        c["deltaNeutralContract"] = read_delta_neutral_contract(r)
         generic = r.str("genericTickList")
         snapshot = r.bool("snapshot")
         regulatory = r.bool("regulatorySnapshot") if version >= V.REQ_SMART_COMPONENTS else False
-        options = read_tag_values(r, "mktDataOptions")
+        options = read_tag_values_text(r, "mktDataOptions", lenient=True)
         return cls(
             reqId=req_id,
-            contract=contract,
+            contract=Contract(**c),
             genericTickList=generic,
             snapshot=snapshot,
             regulatorySnapshot=regulatory,
@@ -166,10 +84,13 @@ class ReqMktDepth(Request, frozen=True, kw_only=True):
     def decode(cls, r: FieldReader, version: int) -> Self:
         r.skip("version")
         req_id = r.int("reqId")
-        contract = read_contract(r, primary_exchange=version >= V.MKT_DEPTH_PRIM_EXCHANGE)
+        if version >= V.MKT_DEPTH_PRIM_EXCHANGE:
+            contract = read_contract(r, MARKET_DATA_CONTRACT)
+        else:
+            contract = read_contract(r, MKT_DEPTH_CONTRACT_NO_PRIMARY)
         num_rows = r.int("numRows")
         smart = r.bool("isSmartDepth") if version >= V.SMART_DEPTH else False
-        options = read_tag_values(r, "mktDepthOptions")
+        options = read_tag_values_text(r, "mktDepthOptions", lenient=True)
         return cls(
             reqId=req_id,
             contract=contract,
@@ -230,14 +151,14 @@ class ReqRealTimeBars(Request, frozen=True, kw_only=True):
     def decode(cls, r: FieldReader, version: int) -> Self:
         r.skip("version")
         req_id = r.int("reqId")
-        contract = read_contract(r)
+        contract = read_contract(r, MARKET_DATA_CONTRACT)
         return cls(
             reqId=req_id,
             contract=contract,
             barSize=r.int("barSize"),
             whatToShow=r.str("whatToShow"),
             useRTH=r.bool("useRTH"),
-            realTimeBarsOptions=read_tag_values(r, "realTimeBarsOptions"),
+            realTimeBarsOptions=read_tag_values_text(r, "realTimeBarsOptions", lenient=True),
         )
 
 
@@ -260,7 +181,7 @@ class ReqTickByTickData(Request, frozen=True, kw_only=True):
     @classmethod
     def decode(cls, r: FieldReader, version: int) -> Self:
         req_id = r.int("reqId")
-        contract = read_contract(r)
+        contract = read_contract(r, MARKET_DATA_CONTRACT)
         tick_type = r.str("tickType")
         if version >= V.TICK_BY_TICK_IGNORE_SIZE:
             number, ignore = r.int("numberOfTicks"), r.bool("ignoreSize")
@@ -287,6 +208,12 @@ class CancelTickByTickData(Request, frozen=True, kw_only=True):
 # Option calculations
 
 
+def _read_counted_options(r: FieldReader, name: str) -> tuple[TagValue, ...]:
+    """A count field, then the options text (the count is redundant; TWS trusts the text)."""
+    r.skip(f"{name}Count")
+    return read_tag_values_text(r, name, lenient=True)
+
+
 class CalculateImpliedVolatility(Request, frozen=True, kw_only=True):
     reqId: int
     contract: Contract
@@ -298,13 +225,13 @@ class CalculateImpliedVolatility(Request, frozen=True, kw_only=True):
     def decode(cls, r: FieldReader, version: int) -> Self:
         r.skip("version")
         req_id = r.int("reqId")
-        contract = read_contract(r)
+        contract = read_contract(r, MARKET_DATA_CONTRACT)
         return cls(
             reqId=req_id,
             contract=contract,
             optionPrice=r.float("optionPrice"),
             underPrice=r.float("underPrice"),
-            implVolOptions=read_counted_tag_values(r, "implVolOptions"),
+            implVolOptions=_read_counted_options(r, "implVolOptions"),
         )
 
 
@@ -319,13 +246,13 @@ class CalculateOptionPrice(Request, frozen=True, kw_only=True):
     def decode(cls, r: FieldReader, version: int) -> Self:
         r.skip("version")
         req_id = r.int("reqId")
-        contract = read_contract(r)
+        contract = read_contract(r, MARKET_DATA_CONTRACT)
         return cls(
             reqId=req_id,
             contract=contract,
             volatility=r.float("volatility"),
             underPrice=r.float("underPrice"),
-            optPrcOptions=read_counted_tag_values(r, "optPrcOptions"),
+            optPrcOptions=_read_counted_options(r, "optPrcOptions"),
         )
 
 

@@ -7,22 +7,10 @@ from typing import Self
 from ...ibtypes import Contract, TagValue
 from ...ibtypes.misc import ScannerSubscription, WshEventData
 from .. import versions as V
+from ..contract_fields import FUNDAMENTAL_DATA_CONTRACT, read_contract
 from ..fields import FieldReader
 from ..messages import Request
-
-
-def _read_tag_values(r: FieldReader, name: str) -> tuple[TagValue, ...]:
-    """A TagValue list packed into one field as "tag=value;tag=value;"."""
-    text = r.str(name)
-    pairs = []
-    for item in text.split(";"):
-        if not item:
-            continue
-        tag, sep, value = item.partition("=")
-        if not sep:
-            raise r.invalid(name, f"expected tag=value; pairs, got {text!r}")
-        pairs.append(TagValue(tag, value))
-    return tuple(pairs)
+from ..order_fields import read_tag_values_text
 
 
 class ReqNewsBulletins(Request, frozen=True, kw_only=True):
@@ -59,7 +47,7 @@ class ReqNewsArticle(Request, frozen=True, kw_only=True):
         provider = r.str("providerCode")
         article = r.str("articleId")
         options = (
-            _read_tag_values(r, "newsArticleOptions") if version >= V.NEWS_QUERY_ORIGINS else ()
+            read_tag_values_text(r, "newsArticleOptions") if version >= V.NEWS_QUERY_ORIGINS else ()
         )
         return cls(
             reqId=req_id, providerCode=provider, articleId=article, newsArticleOptions=options
@@ -85,7 +73,7 @@ class ReqHistoricalNews(Request, frozen=True, kw_only=True):
             endDateTime=r.str("endDateTime"),
             totalResults=r.int("totalResults"),
             historicalNewsOptions=(
-                _read_tag_values(r, "historicalNewsOptions")
+                read_tag_values_text(r, "historicalNewsOptions")
                 if version >= V.NEWS_QUERY_ORIGINS
                 else ()
             ),
@@ -129,8 +117,8 @@ class ReqScannerSubscription(Request, frozen=True, kw_only=True):
         )
         filter_options: tuple[TagValue, ...] = ()
         if version >= V.SCANNER_GENERIC_OPTS:
-            filter_options = _read_tag_values(r, "scannerSubscriptionFilterOptions")
-        options = _read_tag_values(r, "scannerSubscriptionOptions")
+            filter_options = read_tag_values_text(r, "scannerSubscriptionFilterOptions")
+        options = read_tag_values_text(r, "scannerSubscriptionOptions")
         return cls(
             reqId=req_id,
             subscription=subscription,
@@ -156,9 +144,6 @@ class ReqScannerParameters(Request, frozen=True, kw_only=True):
 
 
 class ReqFundamentalData(Request, frozen=True, kw_only=True):
-    """The contract carries conId, symbol, secType, exchange, primaryExchange, currency
-    and localSymbol."""
-
     reqId: int
     contract: Contract
     reportType: str  # ReportSnapshot, ReportsFinSummary, ReportRatios, ...
@@ -168,18 +153,10 @@ class ReqFundamentalData(Request, frozen=True, kw_only=True):
     def decode(cls, r: FieldReader, version: int) -> Self:
         r.skip("version")
         req_id = r.int("reqId")
-        contract = Contract(
-            conId=r.int("conId"),
-            symbol=r.str("symbol"),
-            secType=r.str("secType"),
-            exchange=r.str("exchange"),
-            primaryExchange=r.str("primaryExchange"),
-            currency=r.str("currency"),
-            localSymbol=r.str("localSymbol"),
-        )
+        contract = read_contract(r, FUNDAMENTAL_DATA_CONTRACT)
         report_type = r.str("reportType")
         r.int("fundamentalDataOptionsCount")  # the pairs' count; the next field has them all
-        options = _read_tag_values(r, "fundamentalDataOptions")
+        options = read_tag_values_text(r, "fundamentalDataOptions")
         return cls(
             reqId=req_id, contract=contract, reportType=report_type, fundamentalDataOptions=options
         )

@@ -14,6 +14,7 @@ from .. import versions as V
 from ..contract_fields import (
     EXERCISE_OPTIONS_CONTRACT,
     PLACE_ORDER_CONTRACT,
+    is_bag,
     read_combo_legs,
     read_contract,
     read_contract_fields,
@@ -50,7 +51,7 @@ class PlaceOrder(Request, frozen=True, kw_only=True):
         c = read_contract_fields(r, PLACE_ORDER_CONTRACT)
         o: dict[str, Any] = {"orderId": order_id}
         _read_main_fields(r, o)
-        if c["secType"] == "BAG":
+        if is_bag(c["secType"]):
             c["comboLegs"] = read_combo_legs(r)
             count = r.int("orderComboLegsCount")
             o["orderComboLegs"] = tuple(

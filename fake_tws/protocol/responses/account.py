@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from ...ibtypes import Contract
 from .. import versions as V
+from ..contract_fields import PORTFOLIO_CONTRACT, REPORTED_CONTRACT, write_contract
 from ..fields import FieldWriter
 from ..messages import Response
 
@@ -19,14 +20,16 @@ _PORTFOLIO_VERSION = 8  # from 7 multiplier and primaryExchange, from 8 tradingC
 _POSITION_VERSION = 3  # from 2 tradingClass, from 3 avgCost
 
 
-def _write_position_contract(w: FieldWriter, c: Contract) -> None:
-    w.int(c.conId).str(c.symbol).str(c.secType).str(c.lastTradeDateOrContractMonth)
-    w.float(c.strike).str(c.right).str(c.multiplier).str(c.exchange)
-    w.str(c.currency).str(c.localSymbol).str(c.tradingClass)
-
-
 def _pnl(w: FieldWriter, value: float | None) -> None:
     w.float(UNSET_DOUBLE if value is None else value)
+
+
+def _write_daily_unrealized_realized(w: FieldWriter, m: PnL | PnLSingle, version: int) -> None:
+    _pnl(w, m.dailyPnL)
+    if version >= V.UNREALIZED_PNL:
+        _pnl(w, m.unrealizedPnL)
+    if version >= V.REALIZED_PNL:
+        _pnl(w, m.realizedPnL)
 
 
 class UpdateAccountValue(Response, frozen=True, kw_only=True):
@@ -40,8 +43,7 @@ class UpdateAccountValue(Response, frozen=True, kw_only=True):
 
 
 class UpdatePortfolio(Response, frozen=True, kw_only=True):
-    """The contract carries conId, symbol, secType, lastTradeDateOrContractMonth, strike,
-    right, multiplier, primaryExchange, currency, localSymbol, tradingClass (no exchange)."""
+    """The contract carries PORTFOLIO_CONTRACT's fields (primaryExchange, no exchange)."""
 
     contract: Contract
     position: Decimal
@@ -53,11 +55,8 @@ class UpdatePortfolio(Response, frozen=True, kw_only=True):
     accountName: str
 
     def encode(self, w: FieldWriter, version: int) -> None:
-        c = self.contract
         w.int(_PORTFOLIO_VERSION)
-        w.int(c.conId).str(c.symbol).str(c.secType).str(c.lastTradeDateOrContractMonth)
-        w.float(c.strike).str(c.right).str(c.multiplier).str(c.primaryExchange)
-        w.str(c.currency).str(c.localSymbol).str(c.tradingClass)
+        write_contract(w, self.contract, PORTFOLIO_CONTRACT)
         w.decimal(self.position).float(self.marketPrice).float(self.marketValue)
         w.float(self.averageCost).float(self.unrealizedPNL).float(self.realizedPNL)
         w.str(self.accountName)
@@ -78,8 +77,7 @@ class AccountDownloadEnd(Response, frozen=True, kw_only=True):
 
 
 class Position(Response, frozen=True, kw_only=True):
-    """The contract carries conId, symbol, secType, lastTradeDateOrContractMonth, strike,
-    right, multiplier, exchange, currency, localSymbol, tradingClass."""
+    """The contract carries REPORTED_CONTRACT's fields (exchange, no primaryExchange)."""
 
     account: str
     contract: Contract
@@ -88,7 +86,7 @@ class Position(Response, frozen=True, kw_only=True):
 
     def encode(self, w: FieldWriter, version: int) -> None:
         w.int(_POSITION_VERSION).str(self.account)
-        _write_position_contract(w, self.contract)
+        write_contract(w, self.contract, REPORTED_CONTRACT)
         w.decimal(self.position).float(self.avgCost)
 
 
@@ -128,7 +126,7 @@ class PositionMulti(Response, frozen=True, kw_only=True):
 
     def encode(self, w: FieldWriter, version: int) -> None:
         w.int(1).int(self.reqId).str(self.account)
-        _write_position_contract(w, self.contract)
+        write_contract(w, self.contract, REPORTED_CONTRACT)
         w.decimal(self.pos).float(self.avgCost).str(self.modelCode)
 
 
@@ -172,11 +170,7 @@ class PnL(Response, frozen=True, kw_only=True):
 
     def encode(self, w: FieldWriter, version: int) -> None:
         w.int(self.reqId)
-        _pnl(w, self.dailyPnL)
-        if version >= V.UNREALIZED_PNL:
-            _pnl(w, self.unrealizedPnL)
-        if version >= V.REALIZED_PNL:
-            _pnl(w, self.realizedPnL)
+        _write_daily_unrealized_realized(w, self, version)
 
 
 class PnLSingle(Response, frozen=True, kw_only=True):
@@ -192,11 +186,7 @@ class PnLSingle(Response, frozen=True, kw_only=True):
 
     def encode(self, w: FieldWriter, version: int) -> None:
         w.int(self.reqId).decimal(self.pos)
-        _pnl(w, self.dailyPnL)
-        if version >= V.UNREALIZED_PNL:
-            _pnl(w, self.unrealizedPnL)
-        if version >= V.REALIZED_PNL:
-            _pnl(w, self.realizedPnL)
+        _write_daily_unrealized_realized(w, self, version)
         _pnl(w, self.value)
 
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 from ...ibtypes import ContractDescription
 from ...ibtypes import ContractDetails as Details
 from .. import versions as V
+from ..contract_fields import CONTRACT_DESCRIPTION_CONTRACT, write_contract
 from ..fields import FieldWriter
 from ..messages import Response
+from ..order_fields import write_tag_values
 
 _CONTRACT_DATA_VERSION = 8
 _BOND_CONTRACT_DATA_VERSION = 6
@@ -39,12 +41,6 @@ def _joined_expiry(parts: list[str]) -> str:
 def _number(value: float) -> str:
     """A double written as an int when integral (evMultiplier, bond coupon)."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _write_sec_ids(w: FieldWriter, d: Details) -> None:
-    w.int(len(d.secIdList))
-    for tv in d.secIdList:
-        w.str(tv.tag).str(tv.value)
 
 
 def _write_size_rules(w: FieldWriter, d: Details, version: int) -> None:
@@ -74,7 +70,7 @@ class ContractDetails(Response, frozen=True, kw_only=True):
         w.str(d.contractMonth).str(d.industry).str(d.category).str(d.subcategory)
         w.str(d.timeZoneId).str(d.tradingHours).str(d.liquidHours)
         w.str(d.evRule).str(_number(d.evMultiplier))
-        _write_sec_ids(w, d)
+        write_tag_values(w, d.secIdList)
         if version >= V.AGG_GROUP:
             w.int(d.aggGroup)
         if version >= V.UNDERLYING_INFO:
@@ -124,7 +120,7 @@ class BondContractDetails(Response, frozen=True, kw_only=True):
         w.str(d.orderTypes).str(d.validExchanges)
         w.str(d.nextOptionDate).str(d.nextOptionType).bool(d.nextOptionPartial).str(d.notes)
         w.str(d.longName).str(d.evRule).str(_number(d.evMultiplier))
-        _write_sec_ids(w, d)
+        write_tag_values(w, d.secIdList)
         if version >= V.AGG_GROUP:
             w.int(d.aggGroup)
         if version >= V.MARKET_RULES:
@@ -148,13 +144,12 @@ class SymbolSamples(Response, frozen=True, kw_only=True):
     def encode(self, w: FieldWriter, version: int) -> None:
         w.int(self.reqId).int(len(self.contractDescriptions))
         for desc in self.contractDescriptions:
-            c = desc.contract
-            w.int(c.conId).str(c.symbol).str(c.secType).str(c.primaryExchange).str(c.currency)
+            write_contract(w, desc.contract, CONTRACT_DESCRIPTION_CONTRACT)
             w.int(len(desc.derivativeSecTypes))
             for sec_type in desc.derivativeSecTypes:
                 w.str(sec_type)
             if version >= V.BOND_ISSUERID:
-                w.str(c.description).str(c.issuerId)
+                w.str(desc.contract.description).str(desc.contract.issuerId)
 
 
 class SecurityDefinitionOptionParameter(Response, frozen=True, kw_only=True):

@@ -23,9 +23,7 @@ from ...ibtypes.market_data import (
 from .. import versions as V
 from ..fields import FieldWriter
 from ..messages import Response
-
-# The TWS API's "unset" integer, for fields a client parses with a bare int().
-UNSET_INTEGER_TEXT = "2147483647"
+from ..order_fields import write_int_or_max
 
 # Price tick types whose tickPrice message carries a size that clients re-emit as a
 # tickSize of the paired type (BID->BID_SIZE, ASK->ASK_SIZE, LAST->LAST_SIZE, and the
@@ -264,10 +262,7 @@ class MktDepthExchanges(Response, frozen=True, kw_only=True):
             if version >= V.SERVICE_DATA_TYPE:
                 w.str(d.listingExch).str(d.serviceDataType)
                 # ib_async parses aggGroup with a bare int(): never send it empty.
-                if d.aggGroup is None:
-                    w.str(UNSET_INTEGER_TEXT)
-                else:
-                    w.int(d.aggGroup)
+                write_int_or_max(w, d.aggGroup)
             else:
                 w.bool(d.serviceDataType == "Deep2")  # the old isL2 flag
 

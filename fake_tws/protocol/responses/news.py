@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...ibtypes.misc import NewsProvider, ScanData
 from .. import versions as V
+from ..contract_fields import SCANNER_CONTRACT, write_contract
 from ..fields import FieldWriter
 from ..messages import Response
 
@@ -83,12 +84,10 @@ class ScannerData(Response, frozen=True, kw_only=True):
         w.int(_SCANNER_DATA_VERSION).int(self.reqId).int(len(self.data))
         for row in self.data:
             d = row.contractDetails
-            c = d.contract
-            w.int(row.rank).int(c.conId).str(c.symbol).str(c.secType)
-            w.str(c.lastTradeDateOrContractMonth).float(c.strike).str(c.right)
-            w.str(c.exchange).str(c.currency).str(c.localSymbol).str(d.marketName)
-            w.str(c.tradingClass).str(row.distance).str(row.benchmark).str(row.projection)
-            w.str(row.legsStr)
+            w.int(row.rank)
+            write_contract(w, d.contract, SCANNER_CONTRACT)
+            w.str(d.marketName).str(d.contract.tradingClass)
+            w.str(row.distance).str(row.benchmark).str(row.projection).str(row.legsStr)
 
 
 class FundamentalData(Response, frozen=True, kw_only=True):

@@ -138,12 +138,7 @@ class OpenOrder(Response, frozen=True, kw_only=True):
             w.int_max(o.postToAts)
         if version >= V.AUTO_CANCEL_PARENT:
             w.bool(o.autoCancelParent)
-        if version >= V.PEGBEST_PEGMID_OFFSETS:
-            _write_peg_best_mid(w, o)
-        if version >= V.CUSTOMER_ACCOUNT:
-            w.str(o.customerAccount)
-        if version >= V.PROFESSIONAL_CUSTOMER:
-            w.bool(o.professionalCustomer)
+        _write_peg_best_mid_and_customer(w, o, version)
         if version >= V.BOND_ACCRUED_INTEREST:
             w.str(o.bondAccruedInterest)
 
@@ -196,12 +191,7 @@ class CompletedOrder(Response, frozen=True, kw_only=True):
         w.bool(o.autoCancelParent).str(o.shareholder)
         w.bool(o.imbalanceOnly).bool(o.routeMarketableToBbo).int(o.parentPermId)
         w.str(state.completedTime).str(state.completedStatus)
-        if version >= V.PEGBEST_PEGMID_OFFSETS:
-            _write_peg_best_mid(w, o)
-        if version >= V.CUSTOMER_ACCOUNT:
-            w.str(o.customerAccount)
-        if version >= V.PROFESSIONAL_CUSTOMER:
-            w.bool(o.professionalCustomer)
+        _write_peg_best_mid_and_customer(w, o, version)
 
 
 class CompletedOrdersEnd(Response, frozen=True, kw_only=True):
@@ -358,6 +348,12 @@ def _write_peg_bench(w: FieldWriter, o: Order) -> None:
         w.float(o.peggedChangeAmount).float(o.referenceChangeAmount).str(o.referenceExchangeId)
 
 
-def _write_peg_best_mid(w: FieldWriter, o: Order) -> None:
-    w.int_max(o.minTradeQty).int_max(o.minCompeteSize).float_max(o.competeAgainstBestOffset)
-    w.float_max(o.midOffsetAtWhole).float_max(o.midOffsetAtHalf)
+def _write_peg_best_mid_and_customer(w: FieldWriter, o: Order, version: int) -> None:
+    """The gated fields both messages end with (openOrder adds one more after them)."""
+    if version >= V.PEGBEST_PEGMID_OFFSETS:
+        w.int_max(o.minTradeQty).int_max(o.minCompeteSize).float_max(o.competeAgainstBestOffset)
+        w.float_max(o.midOffsetAtWhole).float_max(o.midOffsetAtHalf)
+    if version >= V.CUSTOMER_ACCOUNT:
+        w.str(o.customerAccount)
+    if version >= V.PROFESSIONAL_CUSTOMER:
+        w.bool(o.professionalCustomer)
