@@ -27,7 +27,14 @@ def request_id_of(fields: list[bytes]) -> str:
 
 def decode_request(payload: bytes, version: int) -> Request:
     """Decode one client message. Raises a ProtocolError subclass that says what was wrong."""
-    fields = split_fields(payload)
+    fields: list[str] | list[bytes]
+    try:
+        # One decode for the whole payload; split_fields checks the framing first.
+        fields = payload[:-1].decode().split("\0") if payload[-1:] == b"\0" else []
+    except UnicodeDecodeError:
+        fields = []  # per-field bytes: the reader names the field that is not UTF-8
+    if not fields:
+        fields = split_fields(payload)
     raw_id = fields[0]
     try:
         msg_id = int(raw_id)
@@ -35,7 +42,7 @@ def decode_request(payload: bytes, version: int) -> Request:
         raise MalformedFrame(f"message id {raw_id!r} is not a number") from None
     cls = REQUEST_TYPES.get(msg_id)
     if cls is None:
-        raise UnknownMessageId(raw_id.decode(errors="replace"))
+        raise UnknownMessageId(raw_id if isinstance(raw_id, str) else raw_id.decode("latin-1"))
     reader = FieldReader(fields, cls.api_name)
     message = cls.decode(reader, version)
     reader.finish()
@@ -55,12 +62,19 @@ def response_fields(message: Response, version: int) -> list[str]:
     w.int(RESPONSE_IDS[type(message)])
     message.encode(w, version)
     fields = w.fields()
-    if version >= V.ENCODE_MSG_ASCII7:
+    if version >= V.ENCODE_MSG_ASCII7 and not "".join(fields).isascii():
         fields = [f if f.isascii() else _ascii7(f) for f in fields]
     return fields
 
 
 def encode_response(message: Response, version: int) -> bytes:
     """A complete frame (length prefix included) for one response."""
-    fields = response_fields(message, version)
-    return frame(("\0".join(fields) + "\0").encode())
+    if version < message.min_version:
+        raise VersionTooLow(message.api_name, message.min_version, version)
+    w = FieldWriter()
+    w.int(RESPONSE_IDS[type(message)])
+    message.encode(w, version)
+    text = "\0".join(w.fields()) + "\0"
+    if version >= V.ENCODE_MSG_ASCII7 and not text.isascii():
+        text = _ascii7(text)  # NUL separators are ASCII, so escaping the whole is the same
+    return frame(text.encode())

@@ -25,17 +25,20 @@ class FieldReader:
 
     __slots__ = ("_fields", "_i", "message")
 
-    def __init__(self, fields: list[bytes], message: str, start: int = 1) -> None:
+    def __init__(self, fields: list[str] | list[bytes], message: str, start: int = 1) -> None:
         self._fields = fields
         self._i = start
         self.message = message
 
     def _next(self, name: str) -> str:
         i = self._i
-        if i >= len(self._fields):
-            raise BadField(self.message, name, i, "missing: the message ended early")
+        try:
+            raw = self._fields[i]
+        except IndexError:
+            raise BadField(self.message, name, i, "missing: the message ended early") from None
         self._i = i + 1
-        raw = self._fields[i]
+        if raw.__class__ is str:  # the codec decodes a valid UTF-8 payload in one go
+            return raw
         try:
             return raw.decode()
         except UnicodeDecodeError as exc:
@@ -44,8 +47,7 @@ class FieldReader:
     def _fail(self, name: str, text: str, expected: str) -> BadField:
         return BadField(self.message, name, self._i - 1, f"expected {expected}, got {text!r}")
 
-    def str(self, name: str) -> str:
-        return self._next(name)
+    str = _next  # a text field as it came
 
     def int(self, name: str) -> int:
         text = self._next(name)
@@ -154,7 +156,8 @@ class FieldWriter:
         return self
 
     def int(self, value: int) -> FieldWriter:
-        self._parts.append(str(int(value)))
+        # int() turns a bool into 0/1; a plain int skips the conversion.
+        self._parts.append(str(value) if value.__class__ is int else str(int(value)))
         return self
 
     def int_max(self, value: int | None) -> FieldWriter:
