@@ -77,13 +77,13 @@ def run() -> list[Result]:
             encode_ours,
             encode_baseline,
             "frames/s",
-            0.2,
+            0.1,
         ),
         throughput(
             "codec: reqMktData frames decoded/s vs split",
             decode_ours,
             decode_baseline,
             "frames/s",
-            0.1,
+            0.05,
         ),
     ]
