@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from .broker import AccountConfig, WorldConfig
 from .clock import Clock, RealClock
 from .protocol import versions as V
 from .protocol.framing import DEFAULT_MAX_FRAME
@@ -25,6 +26,9 @@ class ServerConfig:
     # Bytes queued for one client before it counts as not reading and is disconnected.
     outbox_limit: int = 8 * 1024 * 1024
     max_frame: int = DEFAULT_MAX_FRAME
+    # The simulated world (seed, accounts with cash and positions, instruments). None:
+    # one default account per managed account id above.
+    world: WorldConfig | None = None
 
     def __post_init__(self) -> None:
         if not self.accounts:
@@ -37,3 +41,16 @@ class ServerConfig:
                 f"speaks ({V.MIN_SUPPORTED}..{V.MAX_SUPPORTED})"
             )
         ZoneInfo(self.timezone)  # an unknown zone fails here, not at the first connection
+        if self.world is not None:
+            unknown = set(self.accounts) - {a.account_id for a in self.world.accounts}
+            if unknown:
+                raise ValueError(
+                    f"managed accounts {sorted(unknown)} are not accounts of the world "
+                    f"({[a.account_id for a in self.world.accounts]})"
+                )
+
+    def world_config(self) -> WorldConfig:
+        """The world to simulate: as configured, or a default account per managed id."""
+        if self.world is not None:
+            return self.world
+        return WorldConfig(accounts=tuple(AccountConfig(account_id=a) for a in self.accounts))

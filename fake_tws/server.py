@@ -27,6 +27,7 @@ from typing import Any
 import trio
 
 from .config import ServerConfig
+from .handlers import ALL_HANDLERS
 from .session import Gateway, Handlers, Session
 
 log = logging.getLogger("fake_tws.server")
@@ -123,7 +124,9 @@ def _peer_name(stream: trio.abc.Stream) -> str:
 class Server:
     def __init__(self, config: ServerConfig | None = None, handlers: Handlers | None = None):
         self.config = config or ServerConfig()
-        self.gateway = Gateway(self.config, handlers)
+        # By default a server answers everything it can: connection requests and the
+        # broker-backed families.
+        self.gateway = Gateway(self.config, ALL_HANDLERS if handlers is None else handlers)
         self.sessions: set[Session] = set()
         self.port: int | None = None
         self._scope: trio.CancelScope | None = None

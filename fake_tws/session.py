@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from .broker import World
 from .clock import Clock
 from .config import ServerConfig
 from .journal import Journal
@@ -179,6 +180,9 @@ class Gateway:
         self.order_ids = OrderIds(config.first_order_id)
         # Every request and response of every client, for tests to assert on.
         self.journal = Journal(clock=self.clock.now)
+        # The simulated broker: contracts, prices, orders, accounts. Knows no sessions.
+        self.world = World(self.clock, config.world_config())
+        self.sessions: set[Session] = set()  # those past startApi, for world event fan-out
         self._by_client_id: dict[int, Session] = {}
 
     def claim_client_id(self, session: Session, client_id: int) -> bool:
@@ -187,11 +191,17 @@ class Gateway:
         if holder is not None and holder is not session:
             return False
         self._by_client_id[client_id] = session
+        self.sessions.add(session)
         return True
 
     def release(self, session: Session) -> None:
+        self.sessions.discard(session)
         if session.client_id is not None and self._by_client_id.get(session.client_id) is session:
             del self._by_client_id[session.client_id]
+
+    def session_for(self, client_id: int) -> Session | None:
+        """The live session of `client_id`, if connected."""
+        return self._by_client_id.get(client_id)
 
     @property
     def client_ids(self) -> frozenset[int]:

@@ -1,0 +1,304 @@
+"""One instrument's effective tape: the raw price path plus scenario price overrides.
+
+An override ("move AAPL to 190.00 at t") adds a constant tick offset to every print at
+or after t, chosen so the first print at or after t is exactly the target; the path
+then continues from there. An offset (floored at one tick) is monotone, so a shifted
+summary is still exactly the summary of the shifted prints; only a minute or day that
+contains an override instant is recomputed from its prints or minutes.
+
+Quotes are derived from the last print: bid = last - below, ask = last + above (in
+ticks, below + above = the instrument's spread), with sizes hashed per second. Until
+the first print after an override, the override's target stands in for the last print.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Iterator
+
+from .hashing import mix64, stable_key
+from .instruments import Instrument, decimals_of
+from .pricepath import DayTape, PricePath, Print, Summary, merge, shifted, summarize_prints
+from .schedule import Session
+
+RangeTest = Callable[[int, int], bool]  # could a print in [low, high] match?
+PriceTest = Callable[[int], bool]
+
+
+class Tape:
+    def __init__(self, instrument: Instrument, seed: int) -> None:
+        profile = instrument.profile
+        self.instrument = instrument
+        self.schedule = instrument.schedule
+        self.tick = instrument.path_tick
+        self.decimals = decimals_of(self.tick)
+        self.path = PricePath(
+            seed,
+            instrument.key,
+            price=profile.price,
+            volatility=profile.volatility,
+            tick=self.tick,
+            trades_per_minute=profile.trades_per_minute,
+            trade_size=profile.trade_size,
+        )
+        spread = max(1, profile.spread_ticks)
+        self.below = spread // 2
+        self.above = spread - self.below
+        self.size_unit = profile.size_unit
+        self._size_salt = stable_key(seed, instrument.con_id, "quote-size")
+        self._venue_salt = stable_key(seed, instrument.con_id, "venue")
+        self._times: list[int] = []
+        self._offsets: list[int] = []
+        self._targets: list[int] = []
+
+    # --- conversions ----------------------------------------------------------------
+
+    def price(self, ticks: float) -> float:
+        return round(ticks * self.tick, self.decimals)
+
+    def ticks_at_or_below(self, price: float) -> int:
+        return math.floor(price / self.tick + 1e-9)
+
+    def ticks_at_or_above(self, price: float) -> int:
+        return math.ceil(price / self.tick - 1e-9)
+
+    def venue(self, epoch: int, index: int = 0) -> str:
+        venues = self.instrument.profile.venues
+        return venues[mix64(self._venue_salt ^ (epoch * 131 + index)) % len(venues)]
+
+    # --- overrides ------------------------------------------------------------------
+
+    def offset_at(self, epoch: float) -> int:
+        i = bisect.bisect_right(self._times, epoch) - 1
+        return self._offsets[i] if i >= 0 else 0
+
+    def clean(self, start: float, end: float) -> bool:
+        """No override takes effect strictly inside (start, end)."""
+        i = bisect.bisect_right(self._times, start)
+        return i >= len(self._times) or self._times[i] >= end
+
+    def override(self, epoch: int, target: int) -> None:
+        if self._times and epoch < self._times[-1]:
+            raise ValueError("price overrides must be set in time order")
+        first = self._first_raw_print(epoch)
+        offset = target - first[1] if first is not None else self.offset_at(epoch)
+        self._times.append(epoch)
+        self._offsets.append(offset)
+        self._targets.append(target)
+
+    def _first_raw_print(self, epoch: int) -> Print | None:
+        session = self.schedule.next_session(epoch, limit_days=60)
+        while session is not None:
+            day = self.path.day(session)
+            first = max(0, day.minute_index(max(epoch, session.start)))
+            for i in range(first, day.minute_count):
+                for p in self.path.prints(day, i):
+                    if p[0] >= epoch:
+                        return p
+            session = self.schedule.next_session(session.end, limit_days=60)
+        return None
+
+    # --- effective summaries and prints ---------------------------------------------
+
+    def day(self, session: Session) -> DayTape:
+        return self.path.day(session)
+
+    def prints(self, day: DayTape, index: int) -> list[Print]:
+        raw = self.path.prints(day, index)
+        if not self._times:
+            return raw
+        start = day.minute_start(index)
+        if self.clean(start, start + 60):
+            off = self.offset_at(start)
+            return raw if off == 0 else [(t, max(1, p + off), s) for t, p, s in raw]
+        return [(t, max(1, p + self.offset_at(t)), s) for t, p, s in raw]
+
+    def minute_pieces(
+        self, day: DayTape, start: float, end: float
+    ) -> Iterator[tuple[int, Summary]]:
+        """(minute start, summary of its prints inside [start, end)) for overlapping minutes."""
+        s = day.session
+        start, end = max(start, s.start), min(end, s.end)
+        if end <= start:
+            return
+        first, last = day.minute_index(start), day.minute_index(math.ceil(end) - 1)
+        raw = day.minutes(first, last + 1)
+        for i, summary in zip(range(first, last + 1), raw, strict=True):
+            m = s.start + 60 * i
+            if m >= start and m + 60 <= end:
+                if not self._times:
+                    yield m, summary
+                elif self.clean(m, m + 60):
+                    yield m, shifted(summary, self.offset_at(m))
+                else:
+                    yield m, summarize_prints(self.prints(day, i))  # type: ignore[misc]
+            else:
+                part = summarize_prints([p for p in self.prints(day, i) if start <= p[0] < end])
+                if part is not None:
+                    yield m, part
+
+    def range_summary(self, day: DayTape, start: float, end: float) -> Summary | None:
+        """Summary of the prints of one session inside [start, end)."""
+        s = day.session
+        start, end = max(start, s.start), min(end, s.end)
+        if end <= start:
+            return None
+        if start == s.start and end == s.end and self.clean(s.start, s.end):
+            return shifted(day.summary, self.offset_at(s.start))
+        parts: list[Summary] = []
+        for seg in day.segments:
+            lo, hi = max(start, seg.start), min(end, seg.end)
+            if lo >= hi:
+                continue
+            if lo == seg.start and hi == seg.end and self.clean(lo, hi):
+                parts.append(shifted(seg.summary, self.offset_at(lo)))
+            else:
+                parts += [p for _, p in self.minute_pieces(day, lo, hi)]
+        return merge(parts)
+
+    # --- the last print and the quote -------------------------------------------------
+
+    def last_print(self, epoch: float) -> Print | None:
+        """The last print at or before `epoch`."""
+        session = self.schedule.session_at(epoch)
+        if session is not None:
+            day = self.path.day(session)
+            for i in range(day.minute_index(epoch), -1, -1):
+                before = [p for p in self.prints(day, i) if p[0] <= epoch]
+                if before:
+                    return before[-1]
+        previous = self.schedule.previous_session(epoch, limit_days=60)
+        if previous is None or previous.trade_date < self.instrument.listed:
+            return None
+        day = self.path.day(previous)
+        return self.prints(day, day.minute_count - 1)[-1]
+
+    def reference_ticks(self, epoch: float) -> tuple[int, Print | None] | None:
+        """The price quotes are built around at `epoch`, and the last print."""
+        last = self.last_print(epoch)
+        i = bisect.bisect_right(self._times, epoch) - 1
+        if i >= 0 and (last is None or last[0] < self._times[i]):
+            return self._targets[i], last
+        if last is None:
+            return None
+        return last[1], last
+
+    def quote_ticks(self, ref: int) -> tuple[int, int]:
+        bid = max(1, ref - self.below)
+        return bid, bid + self.below + self.above
+
+    def quote_sizes(self, second: int) -> tuple[int, int]:
+        """(bid, ask) displayed sizes in size units."""
+        lot, lots = self.instrument.profile.quote_lot, self.instrument.profile.quote_lots
+        h = mix64(self._size_salt ^ second)
+        return lot * (1 + h % lots), lot * (1 + (h >> 24) % lots)
+
+    def depth_size(self, second: int, level: int) -> int:
+        if level == 0:
+            raise ValueError("level 0 is the displayed quote size")
+        lot, lots = self.instrument.profile.quote_lot, self.instrument.profile.quote_lots
+        return lot * (1 + mix64(self._size_salt ^ (second * 97 + level)) % lots)
+
+    # --- scanning (for resting orders) ------------------------------------------------
+
+    def scan(
+        self, start: float, end: float, range_test: RangeTest, price_test: PriceTest
+    ) -> Print | None:
+        """The first print in [start, end) whose price passes `price_test`.
+
+        Whole sessions and minutes whose [low, high] fails `range_test` are skipped
+        without generating their prints, so scanning a quiet month costs a few ms.
+        """
+        for session in self.schedule.sessions_between(start, end):
+            day = self.path.day(session)
+            lo, hi = max(start, session.start), min(end, session.end)
+            if lo == session.start and hi == session.end and self.clean(lo, hi):
+                whole = shifted(day.summary, self.offset_at(lo))
+                if not range_test(whole.low, whole.high):
+                    continue
+            for m, piece in self.minute_pieces(day, lo, hi):
+                if not range_test(piece.low, piece.high):
+                    continue
+                index = day.minute_index(m)
+                for p in self.prints(day, index):
+                    if lo <= p[0] < hi and price_test(p[1]):
+                        return p
+        return None
+
+    def scan_trailing(
+        self,
+        start: float,
+        end: float,
+        extreme: float,
+        sell: bool,
+        stop_of: Callable[[float], float],
+    ) -> tuple[Print | None, float]:
+        """First print reaching a trailing stop, and the extreme seen so far (ticks).
+
+        A sell stop trails the highest print by `stop_of`; a block is skipped when even
+        its high could not lift the stop to its low.
+        """
+        for session in self.schedule.sessions_between(start, end):
+            day = self.path.day(session)
+            lo, hi = max(start, session.start), min(end, session.end)
+            if lo == session.start and hi == session.end and self.clean(lo, hi):
+                whole = shifted(day.summary, self.offset_at(lo))
+                if sell and whole.low > stop_of(max(extreme, whole.high)):
+                    extreme = max(extreme, whole.high)
+                    continue
+                if not sell and whole.high < stop_of(min(extreme, whole.low)):
+                    extreme = min(extreme, whole.low)
+                    continue
+            for m, piece in self.minute_pieces(day, lo, hi):
+                if sell:
+                    best = max(extreme, piece.high)
+                    if piece.low > stop_of(best):
+                        extreme = best
+                        continue
+                else:
+                    best = min(extreme, piece.low)
+                    if piece.high < stop_of(best):
+                        extreme = best
+                        continue
+                for p in self.prints(day, day.minute_index(m)):
+                    if not lo <= p[0] < hi:
+                        continue
+                    if (p[1] <= stop_of(extreme)) if sell else (p[1] >= stop_of(extreme)):
+                        return p, extreme
+                    extreme = max(extreme, p[1]) if sell else min(extreme, p[1])
+        return None, extreme
+
+    def windows(self, start: float, end: float, rth: bool) -> list[tuple[float, float]]:
+        out = []
+        for session in self.schedule.sessions_between(start, end):
+            a, b = session.window(rth)
+            a, b = max(a, start), min(b, end)
+            if a < b:
+                out.append((a, b))
+        return out
+
+    def listed_epoch(self) -> int:
+        first = self.schedule.next_session(
+            self.schedule.local_epoch(self.instrument.listed, 0), limit_days=30
+        )
+        if first is None:
+            return self.schedule.local_epoch(self.instrument.listed, 0)
+        return first.start
+
+    def sessions_back(self, end: float, count: int) -> list[Session]:
+        """The last `count` sessions starting before `end` (oldest first)."""
+        out: list[Session] = []
+        cursor = end
+        current = self.schedule.session_at(end - 1e-6)
+        if current is not None:
+            out.append(current)
+            cursor = current.start
+        while len(out) < count:
+            previous = self.schedule.previous_session(cursor, limit_days=30)
+            if previous is None:
+                break
+            out.append(previous)
+            cursor = previous.start
+        out.reverse()
+        return out
