@@ -29,7 +29,6 @@ world, order ids are per client and orders remember their client.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -60,7 +59,6 @@ from .records import ExecutionRecord, OrderView
 from .schedule import Session
 from .timesource import from_epoch
 
-UNSET_DOUBLE = sys.float_info.max  # what IB sends as realizedPNL of an opening fill
 FULL_SESSION_TYPES = {"FUT", "CONTFUT", "CASH", "CRYPTO", "CFD"}
 ZERO = Decimal(0)
 
@@ -712,7 +710,8 @@ class OrderEngine:
             execId=exec_id,
             commission=float(commission),
             currency=schedule.currency,
-            realizedPNL=float(round(realized, 2)) if realized is not None else UNSET_DOUBLE,
+            # None (unset) for an opening fill; the codec writes IB's max-double for it.
+            realizedPNL=float(round(realized, 2)) if realized is not None else None,
         )
         self._executions.append(
             ExecutionRecord(
