@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import trio
 
 from . import __version__
 from .config import ServerConfig
 from .protocol import versions as V
-from .server import Server
 
 log = logging.getLogger("fake_tws.cli")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Exit statuses scripts can rely on.
+OK, FAILED, USAGE = 0, 1, 2
+
+EPILOG = """\
+exit status:
+  0  success (validate: every file is valid; serve: stopped by Ctrl-C or SIGTERM)
+  1  failure: validate found problems, printed one per line as
+     FILE:LINE:COL: FIELD.PATH: MESSAGE; serve could not start (a port is in use,
+     a scenario does not load)
+  2  usage error: unknown command or option, or option values that cannot work
+
+Run `fake-tws COMMAND --help` for a command's options.
+"""
 
 
 def _accounts(text: str) -> tuple[str, ...]:
@@ -25,6 +41,16 @@ def _accounts(text: str) -> tuple[str, ...]:
     if not accounts:
         raise argparse.ArgumentTypeError("give at least one account, e.g. DU123456")
     return accounts
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535 (0: any free one), got {port}")
+    return port
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -36,75 +62,327 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+def _command(commands: argparse._SubParsersAction, name: str, **kwargs: Any) -> Any:
+    return commands.add_parser(
+        name,
+        parents=[_common_options()],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **kwargs,
+    )
+
+
+# -- serve -----------------------------------------------------------------------------------
+
+
 def add_serve(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser(
-        "serve", parents=[_common_options()], help="run a fake gateway until Ctrl-C"
+    p = _command(
+        commands,
+        "serve",
+        help="run a fake gateway until Ctrl-C",
+        description="Run a fake TWS / IB Gateway until Ctrl-C (or SIGTERM).",
+        epilog="""\
+Once listening, serve prints a banner line, then one JSON line for scripts:
+  {"fake_tws": "ready", "host": ..., "port": ..., "control_port": ..., "control_url": ..., "pid": ...}
+Connections and requests are logged at INFO on stderr (responses at DEBUG).
+
+With --scenario, the scenario's world sets the accounts, server versions, clock and
+start time, next order id and seed (options given here win over it), and its rules
+run when this fake-tws has the scenario engine (a warning says when it does not).
+
+With --control-port, an HTTP JSON API on 127.0.0.1 steers the running server
+(routes: GET / lists them): GET /status, GET /journal?since=SEQ, POST /clock/advance
+{"seconds": n}, POST /clock/set {"time": iso}, POST /faults/error {"code": n},
+POST /faults/farm {"farm": "usfarm", "state": "broken"}, POST /faults/disconnect
+{"clientId": n}. Send bodies with Content-Type: application/json (curl --json).
+fake_tws.control.ControlClient is its Python client.""",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     p.add_argument(
-        "--port", type=int, default=7497, help="port, 0 for any free one (default %(default)s)"
+        "--port", type=_port, default=7497, help="port, 0 for any free one (default %(default)s)"
     )
     p.add_argument(
         "--accounts",
         type=_accounts,
-        default=ServerConfig.accounts,
-        help="comma-separated managed accounts (default DU123456)",
+        default=None,
+        help=f"comma-separated managed accounts (default {','.join(ServerConfig.accounts)})",
     )
-    p.add_argument("--min-version", type=int, default=V.MIN_SUPPORTED)
-    p.add_argument("--max-version", type=int, default=V.MAX_SUPPORTED)
-    p.add_argument("--first-order-id", type=int, default=1)
+    p.add_argument(
+        "--min-version", type=int, default=None, metavar="N", help=f"(default {V.MIN_SUPPORTED})"
+    )
+    p.add_argument(
+        "--max-version", type=int, default=None, metavar="N", help=f"(default {V.MAX_SUPPORTED})"
+    )
+    p.add_argument("--first-order-id", type=int, default=None, metavar="ID", help="(default 1)")
+    p.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a scenario file or library name; repeat to compose several (later ones win)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=None, metavar="N", help="the simulated world's random seed"
+    )
+    p.add_argument(
+        "--clock",
+        choices=("virtual", "real"),
+        default=None,
+        help="real: wall time (the default); virtual: time moves only through the "
+        "control API (the default with --start, or when a scenario says so)",
+    )
+    p.add_argument(
+        "--start",
+        default=None,
+        metavar="ISO_TIME",
+        help="the virtual clock's start, e.g. 2026-01-05T14:30:00Z",
+    )
+    p.add_argument(
+        "--control-port",
+        type=_port,
+        default=None,
+        metavar="PORT",
+        help="serve the control API on 127.0.0.1:PORT (0: any free port)",
+    )
     p.set_defaults(run=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from .control.settings import build_config, load_scenarios
+    from .scenario import ScenarioError
+
+    scenario = None
+    if args.scenario:
+        try:
+            scenario = load_scenarios(args.scenario)
+        except ScenarioError as exc:
+            for issue in exc.issues:
+                print(issue, file=sys.stderr)
+            print(f"fake-tws serve: cannot load {', '.join(args.scenario)}", file=sys.stderr)
+            return FAILED
+    clock = args.clock or ("virtual" if args.start else None)
+    flags = {
+        "host": args.host,
+        "port": args.port,
+        "accounts": args.accounts,
+        "min_version": args.min_version,
+        "max_version": args.max_version,
+        "first_order_id": args.first_order_id,
+        "clock": clock,
+        "start": args.start,
+        "seed": args.seed,
+    }
     try:
-        config = ServerConfig(
-            host=args.host,
-            port=args.port,
-            accounts=args.accounts,
-            min_version=args.min_version,
-            max_version=args.max_version,
-            first_order_id=args.first_order_id,
-        )
+        config = build_config(flags, scenario=scenario, default_clock="real")
     except ValueError as exc:
         print(f"fake-tws serve: {exc}", file=sys.stderr)
-        return 2
+        return USAGE
+    seed = args.seed if args.seed is not None else (scenario.world.seed if scenario else None)
+    if scenario is not None:
+        _log_scenario(scenario)
+    return _run_server(config, args.control_port, scenario, seed)
+
+
+def _log_scenario(scenario: Any) -> None:
+    from .control.settings import engine_runs_scenarios
+
+    files = ", ".join(str(f) for f in scenario.files)
+    log.info("scenario %s (%s): its world is applied", scenario.name, files)
+    if scenario.rules and not engine_runs_scenarios():
+        log.warning(
+            "scenario %s has %d rule(s) (%s); this fake-tws does not run scenario rules",
+            scenario.name,
+            len(scenario.rules),
+            ", ".join(r.id for r in scenario.rules),
+        )
+
+
+def _run_server(config: ServerConfig, control_port: int | None, scenario: Any, seed: Any) -> int:
+    from .control.server import ControlPortError
+
+    status = OK
     try:
-        trio.run(_serve_until_signal, config)
+        trio.run(_serve_until_signal, config, control_port, scenario, seed)
+    except* ControlPortError as group:
+        print(f"fake-tws serve: {group.exceptions[0]} (control API)", file=sys.stderr)
+        status = FAILED
     except* OSError as group:  # e.g. the port is taken (raised inside the nursery)
         print(
             f"fake-tws serve: cannot listen on {config.host}:{config.port}: {group.exceptions[0]}",
             file=sys.stderr,
         )
-        status = 1
-    else:
-        status = 0
+        status = FAILED
     return status
 
 
-async def _serve_until_signal(config: ServerConfig) -> None:
+async def _serve_until_signal(
+    config: ServerConfig, control_port: int | None, scenario: Any, seed: int | None
+) -> None:
+    from .control.actions import clock_kind, iso_time
+    from .control.server import ControlServer
+    from .control.settings import engine_runs_scenarios
+    from .server import Server
+
     # Open the receiver before listening so a Ctrl-C at any moment stops us cleanly.
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
-            server: Server = await nursery.start(Server(config).serve)
+            extra = {"scenario": scenario} if scenario and engine_runs_scenarios() else {}
+            server = Server(config, **extra)
+            server.gateway.journal.listen(_log_entry)
+            await nursery.start(server.serve)
+            control = None
+            if control_port is not None:
+                control = ControlServer(server, port=control_port, scenario=scenario, seed=seed)
+                await nursery.start(control.serve)
+            clock = server.gateway.clock
             print(
                 f"fake-tws {__version__} listening on {config.host}:{server.port} "
                 f"(accounts {','.join(config.accounts)}, "
-                f"versions {config.min_version}..{config.max_version}); Ctrl-C stops",
+                f"versions {config.min_version}..{config.max_version}, "
+                f"{clock_kind(clock)} clock at {iso_time(clock.now())}"
+                + (f", control API {control.url}" if control else "")
+                + "); Ctrl-C stops",
                 flush=True,
             )
+            ready = {
+                "fake_tws": "ready",
+                "host": config.host,
+                "port": server.port,
+                "control_port": control.port if control else None,
+                "control_url": control.url if control else None,
+                "pid": os.getpid(),
+            }
+            print(json.dumps(ready), flush=True)
             async for signum in signals:
                 log.info("%s received, stopping", signal.Signals(signum).name)
                 server.stop()
+                if control is not None:
+                    control.stop()
                 break
 
 
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (add_serve,)
+_requests_log = logging.getLogger("fake_tws.requests")
+
+
+def _log_entry(entry: Any) -> None:
+    """Requests at INFO, responses and connection notes at DEBUG (the session logs
+    connections at INFO itself)."""
+    from .journal import Direction, format_message
+
+    level = logging.INFO if entry.direction is Direction.RECEIVED else logging.DEBUG
+    if _requests_log.isEnabledFor(level):
+        arrow = {"received": "→", "sent": "←", "event": "·"}[entry.direction.value]
+        _requests_log.log(
+            level, "client %s %s %s", entry.client_id, arrow, format_message(entry.message)
+        )
+
+
+# -- validate, schema, list-scenarios -------------------------------------------------------
+
+
+def add_validate(commands: argparse._SubParsersAction) -> None:
+    p = _command(
+        commands,
+        "validate",
+        help="check scenario files; problems are printed one per line",
+        description="Check scenario files (and what they include). Each problem is printed "
+        "on stdout as FILE:LINE:COL: FIELD.PATH: MESSAGE; a summary goes to stderr. "
+        "Exit 0 if all are valid, 1 if not.",
+    )
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="scenario files, directories (every .yaml/.yml inside) or library names",
+    )
+    p.set_defaults(run=run_validate)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from .scenario import validate_files
+
+    files: list[str] = []
+    for name in args.files:
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(
+                str(f) for f in path.rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file()
+            )
+            if not found:
+                print(f"fake-tws validate: no .yaml or .yml files in {name}", file=sys.stderr)
+                return USAGE
+            files += found
+        else:
+            files.append(name)
+    issues = validate_files(files)
+    for issue in issues:
+        print(issue)
+    if issues:
+        print(f"{len(issues)} problem(s) in {len(files)} file(s)", file=sys.stderr)
+        return FAILED
+    print(f"{len(files)} scenario file(s) valid", file=sys.stderr)
+    return OK
+
+
+def add_schema(commands: argparse._SubParsersAction) -> None:
+    p = _command(
+        commands,
+        "schema",
+        help="print the scenario files' JSON Schema",
+        description="Print the JSON Schema of scenario files (for editors: point the YAML "
+        "language server at it).",
+    )
+    p.set_defaults(run=run_schema)
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from .scenario import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return OK
+
+
+def add_list_scenarios(commands: argparse._SubParsersAction) -> None:
+    p = _command(
+        commands,
+        "list-scenarios",
+        help="list the scenario library's names",
+        description="List the names of library scenarios (usable in --scenario and "
+        "@pytest.mark.scenario), from $FAKE_TWS_SCENARIO_PATH and the shipped library.",
+    )
+    p.add_argument("--paths", action="store_true", help="print each name's file too")
+    p.set_defaults(run=run_list_scenarios)
+
+
+def run_list_scenarios(args: argparse.Namespace) -> int:
+    from .scenario import find_scenario, list_scenarios
+    from .scenario.library import ENV_VAR, search_path
+
+    if not search_path():
+        print(f"no scenario library directory exists (set ${ENV_VAR})", file=sys.stderr)
+        return OK
+    names = list_scenarios()
+    for name in names:
+        print(f"{name}\t{find_scenario(name)}" if args.paths else name)
+    if not names:
+        searched = ", ".join(str(d) for d in search_path())
+        print(f"no scenarios in the library ({searched})", file=sys.stderr)
+    return OK
+
+
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    add_serve,
+    add_validate,
+    add_schema,
+    add_list_scenarios,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="fake-tws", description="A scriptable fake Interactive Brokers TWS / IB Gateway."
+        prog="fake-tws",
+        description="A scriptable fake Interactive Brokers TWS / IB Gateway.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

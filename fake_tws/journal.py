@@ -225,6 +225,7 @@ class Journal:
         self._last_seq = 0
         self._changed = threading.Condition(threading.Lock())
         self._started = time.time()
+        self._listeners: list[Callable[[Entry], None]] = []
         self.transcript_limit = transcript_limit
 
     # recording (called by the server)
@@ -251,7 +252,15 @@ class Journal:
             )
             self._entries.append(entry)
             self._changed.notify_all()
+        for listener in self._listeners:
+            listener(entry)
         return entry
+
+    def listen(self, listener: Callable[[Entry], None]) -> Callable[[], None]:
+        """Call `listener(entry)` after each record, in the recording thread (the server's);
+        returns a function that stops it. A listener must be quick (logging, say)."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     def record_received(self, client_id: int, message: msgspec.Struct) -> Entry:
         return self.record(client_id, Direction.RECEIVED, message)
