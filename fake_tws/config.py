@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from .broker import AccountConfig, WorldConfig
@@ -29,6 +29,22 @@ class ServerConfig:
     # The simulated world (seed, accounts with cash and positions, instruments). None:
     # one default account per managed account id above.
     world: WorldConfig | None = None
+    # Markets trade at every hour of every day (regular hours stay as they are), so a
+    # client that subscribes sees quotes and trades move whenever it looks. False: each
+    # instrument trades only in its exchange's hours, as at IB. A configured `world` that
+    # says otherwise (WorldConfig.around_the_clock True or False) wins.
+    around_the_clock: bool = True
+    # Instruments the account has no real-time market data permission for, by symbol or
+    # secType ("AAPL", "OPT", "*" for all): live requests are refused (10089, 10189, 420),
+    # delayed ones (reqMarketDataType 3 or 4) get 15-minute-old data.
+    no_live_data: tuple[str, ...] = ()
+    # The data farms reported OK at every bootstrap (2104 market data, 2106 HMDS, 2158
+    # sec-def; the kind follows the name as IB names them: ...hmds..., secdef...).
+    farms: tuple[str, ...] = ("usfarm", "ushmds", "secdefnj")
+    # How many messages the journal keeps (None: all, what tests want). A server that
+    # runs long (a benchmark, `serve`) should cap it: the journal otherwise grows with
+    # every tick sent. Past the cap the oldest entries are forgotten, a block at a time.
+    journal_limit: int | None = None
 
     def __post_init__(self) -> None:
         if not self.accounts:
@@ -39,6 +55,10 @@ class ServerConfig:
             raise ValueError(
                 f"versions {self.min_version}..{self.max_version} are outside what fake-tws "
                 f"speaks ({V.MIN_SUPPORTED}..{V.MAX_SUPPORTED})"
+            )
+        if self.journal_limit is not None and self.journal_limit < 1:
+            raise ValueError(
+                f"journal_limit must be at least 1 (or None), not {self.journal_limit}"
             )
         ZoneInfo(self.timezone)  # an unknown zone fails here, not at the first connection
         if self.world is not None:
@@ -51,6 +71,11 @@ class ServerConfig:
 
     def world_config(self) -> WorldConfig:
         """The world to simulate: as configured, or a default account per managed id."""
-        if self.world is not None:
+        if self.world is None:
+            return WorldConfig(
+                accounts=tuple(AccountConfig(account_id=a) for a in self.accounts),
+                around_the_clock=self.around_the_clock,
+            )
+        if self.world.around_the_clock is not None:
             return self.world
-        return WorldConfig(accounts=tuple(AccountConfig(account_id=a) for a in self.accounts))
+        return replace(self.world, around_the_clock=self.around_the_clock)

@@ -13,6 +13,11 @@ A value matches by equality (quantities compare as numbers), or give a callable 
 compiled regex. A failed assertion shows the conversation, one line per message.
 
 Recording is thread-safe: the server may run in a background thread while a test reads.
+
+A journal keeps everything unless given a `limit` (`ServerConfig.journal_limit`, for long
+runs such as benchmarks or `serve`): it then forgets its oldest entries, a tenth of the
+limit at a time, so it never holds more than `limit`. Sequence numbers go on; `dropped`
+says how many were forgotten.
 """
 
 from __future__ import annotations
@@ -217,12 +222,18 @@ class Journal:
         clock: Callable[[], datetime] | None = None,
         *,
         transcript_limit: int = 200,
+        limit: int | None = None,
     ) -> None:
         """`clock` gives the virtual time of each record; `transcript_limit` caps how many
-        (most recent) lines an assertion failure shows."""
+        (most recent) lines an assertion failure shows; `limit` caps how many entries are
+        kept (None: all)."""
+        if limit is not None and limit < 1:
+            raise ValueError(f"a journal limit must be at least 1, not {limit}")
         self._clock = clock
         self._entries: list[Entry] = []
         self._last_seq = 0
+        self.limit = limit
+        self.dropped = 0  # entries forgotten because of `limit`
         self._changed = threading.Condition(threading.Lock())
         self._started = time.time()
         self._listeners: list[Callable[[Entry], None]] = []
@@ -251,6 +262,12 @@ class Journal:
                 wall_time=time.time(),
             )
             self._entries.append(entry)
+            if self.limit is not None and len(self._entries) > self.limit:
+                # Forget in blocks: one deletion per limit/10 records keeps this O(1)
+                # amortized.
+                forget = len(self._entries) - self.limit + self.limit // 10
+                del self._entries[:forget]
+                self.dropped += forget
             self._changed.notify_all()
         for listener in self._listeners:
             listener(entry)
@@ -401,13 +418,16 @@ class Journal:
 
         For tests driving a server in a background thread."""
         deadline = time.monotonic() + timeout
-        checked = 0
+        checked = 0  # the seq of the last entry looked at
         with self._changed:
             while True:
-                for entry in self._entries[checked:]:
+                # Entries kept have consecutive seqs ending at _last_seq (a limit or
+                # `clear` only ever removes the oldest), so the unseen ones are the tail.
+                unseen = self._last_seq - checked
+                for entry in self._entries[max(0, len(self._entries) - unseen) :]:
                     if expect.matches(entry):
                         return entry
-                checked = len(self._entries)
+                checked = self._last_seq
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     entries = list(self._entries)

@@ -19,16 +19,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
+import struct
 import threading
 from collections import deque
 from dataclasses import replace
-from typing import Any
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from .config import ServerConfig
 from .handlers import ALL_HANDLERS
 from .session import Gateway, Handlers, Session
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
+    from .scenario.engine import ScenarioEngine
 
 log = logging.getLogger("fake_tws.server")
 
@@ -40,6 +48,9 @@ SEND_CHUNK = 64 * 1024
 # After a close is requested, how long queued bytes may take to drain before the
 # connection is cut anyway (a client that stopped reading must not hold a task forever).
 CLOSE_GRACE = 5.0
+# After a restart's downtime, how long to wait (wall seconds) between tries to listen on
+# the port again if the OS does not give it back at once.
+RELISTEN_RETRY = 0.1
 
 
 class Outbox:
@@ -54,12 +65,14 @@ class Outbox:
         self.limit = limit
         self.queued = 0
         self.close_reason: str | None = None
+        self.reset = False  # close with RST (SO_LINGER 0) instead of FIN
+        self.silenced = False  # write nothing more, but keep the socket open
         self._chunks: deque[bytes] = deque()
         self._cancel_scope = cancel_scope
         self._lot = trio.lowlevel.ParkingLot()
 
     def send(self, data: bytes) -> None:
-        if self.close_reason is not None:
+        if self.close_reason is not None or self.silenced:
             return
         self._chunks.append(data)
         self.queued += len(data)
@@ -78,10 +91,42 @@ class Outbox:
             )
         self._lot.unpark_all()
 
+    def abort(self, mode: str, reason: str, tail: bytes = b"") -> None:
+        """A fault (Session.disconnect): "reset" drops what is queued and closes with RST
+        now; "truncate" sends what is queued but only half of its last message (or half
+        of `tail` when nothing is queued), then closes; "silence" drops what is queued and
+        sends nothing more, leaving the connection open."""
+        if self.close_reason is not None:
+            return
+        if mode == "reset":
+            self._chunks.clear()
+            self.queued = 0
+            self.reset = True
+            self.close_reason = reason
+            self._cancel_scope.cancel()
+        elif mode == "truncate":
+            if self._chunks:
+                last = self._chunks.pop()
+                self.queued -= len(last)
+            else:
+                last = tail
+            half = last[: max(1, len(last) // 2)] if last else b""
+            if half:
+                self._chunks.append(half)
+                self.queued += len(half)
+            self.close(reason)
+        elif mode == "silence":
+            self._chunks.clear()
+            self.queued = 0
+            self.silenced = True
+        else:
+            self.close(reason)
+        self._lot.unpark_all()
+
     async def next_chunk(self) -> bytes:
         """Up to SEND_CHUNK queued bytes (at least one whole send), or b"" once closed
         and drained."""
-        while not self._chunks:
+        while not self._chunks or self.silenced:
             if self.close_reason is not None:
                 return b""
             await self._lot.park()
@@ -121,16 +166,54 @@ def _peer_name(stream: trio.abc.Stream) -> str:
     return f"{host}:{port}"
 
 
+def _linger_zero(stream: trio.abc.Stream) -> None:
+    """Make closing `stream`'s socket send RST instead of FIN."""
+    sock = getattr(stream, "socket", None)
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def _load_scenario(scenario: Any) -> Scenario:
+    from .scenario import Scenario, load_scenario
+
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
 class Server:
-    def __init__(self, config: ServerConfig | None = None, handlers: Handlers | None = None):
+    """The fake Gateway. With `scenario` (a loaded Scenario, a file, or a shipped
+    scenario's name) its rules run against this server (see fake_tws.scenario.engine);
+    the configuration then defaults to the scenario's world (`scenario_config`)."""
+
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        handlers: Handlers | None = None,
+        *,
+        scenario: Scenario | str | Path | None = None,
+    ):
+        self.engine: ScenarioEngine | None = None
+        if scenario is not None:
+            from .scenario.engine import scenario_config
+
+            scenario = _load_scenario(scenario)
+            config = config or scenario_config(scenario)
         self.config = config or ServerConfig()
         # By default a server answers everything it can: connection requests and the
         # broker-backed families.
         self.gateway = Gateway(self.config, ALL_HANDLERS if handlers is None else handlers)
+        self.gateway.transport = self
         self.sessions: set[Session] = set()
         self.port: int | None = None
         self._scope: trio.CancelScope | None = None
         self._stop_requested = False
+        self._listen_scope: trio.CancelScope | None = None
+        self._down_until = None  # while restarting: when the listener comes back
+        if scenario is not None:
+            from .scenario.engine import ScenarioEngine
+
+            self.engine = ScenarioEngine(scenario).attach(self.gateway)
 
     async def serve(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         """Listen until `stop()`; reports itself to `nursery.start` once the port is bound."""
@@ -144,9 +227,52 @@ class Server:
             async with trio.open_nursery() as nursery:
                 for service in self.gateway.handlers.services:
                     nursery.start_soon(service, self.gateway)
-                await nursery.start(trio.serve_listeners, self._on_tcp_stream, listeners)
+                await nursery.start(self._listen, listeners, nursery)
                 task_status.started(self)
         log.info("stopped (port %s)", self.port)
+
+    async def _listen(
+        self,
+        listeners: list,
+        handlers: trio.Nursery,
+        *,
+        task_status: Any = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Accept clients (their tasks run in `handlers`); after a `restart`, close the
+        listening socket (connecting clients are refused), wait, and listen again on the
+        same port."""
+        status = task_status
+        while True:
+            with trio.CancelScope() as scope:
+                self._listen_scope = scope
+                await trio.serve_listeners(
+                    self._on_tcp_stream, listeners, handler_nursery=handlers, task_status=status
+                )
+            status = trio.TASK_STATUS_IGNORED
+            if self._down_until is not None:
+                await self.gateway.clock.sleep_until(self._down_until)
+            self._down_until = None
+            while True:
+                try:
+                    listeners = await trio.open_tcp_listeners(self.port, host=self.config.host)
+                    break
+                except OSError as exc:  # the port is briefly taken: try again shortly
+                    log.warning("cannot listen again on port %s yet: %s", self.port, exc)
+                    await trio.sleep(RELISTEN_RETRY)
+            self.gateway.journal.record_event(-1, "server: listening again")
+            log.info("listening again on %s:%d", self.config.host, self.port)
+
+    def restart(self, down: float) -> None:
+        """A Gateway restart (the nightly one, say): every client is dropped and new
+        connections are refused for `down` seconds of the server's clock, then the server
+        listens again on the same port. The world (orders, positions, ids) is kept.
+        Call from the server's trio thread."""
+        self.gateway.journal.record_event(-1, f"server: restarting, down for {down:g}s")
+        self._down_until = self.gateway.clock.now() + timedelta(seconds=down)
+        if self._listen_scope is not None:
+            self._listen_scope.cancel()
+        for session in list(self.sessions):
+            session.close("server restart")
 
     def stop(self) -> None:
         """Close the listener and every session. Call from the server's trio thread."""
@@ -176,6 +302,8 @@ class Server:
             self.sessions.discard(session)
             session.connection_lost()
             session.log(logging.INFO, "closed: %s", outbox.close_reason or "server stopping")
+            if outbox.reset:
+                _linger_zero(stream)
             await trio.aclose_forcefully(stream)
 
     async def _read(self, stream: trio.abc.Stream, session: Session, outbox: Outbox) -> None:
@@ -219,14 +347,25 @@ class ServerThread:
         config: ServerConfig | None = None,
         *,
         handlers: Handlers | None = None,
+        scenario: Scenario | str | Path | None = None,
         **overrides: Any,
     ) -> None:
+        if scenario is not None:
+            from .scenario.engine import scenario_config
+
+            scenario = _load_scenario(scenario)
+            config = config or scenario_config(scenario)
         self.config = replace(config or ServerConfig(), **overrides)
-        self.server = Server(self.config, handlers)
+        self.server = Server(self.config, handlers, scenario=scenario)
         self._thread: threading.Thread | None = None
         self._token: trio.lowlevel.TrioToken | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
+
+    @property
+    def engine(self) -> ScenarioEngine | None:
+        """The scenario engine, when started with a scenario."""
+        return self.server.engine
 
     @property
     def port(self) -> int:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ from zoneinfo import ZoneInfo
 from .broker import World
 from .clock import Clock
 from .config import ServerConfig
-from .journal import Journal
+from .journal import Journal, RawMessage
 from .protocol.connection import (
     BadRequest,
     Event,
@@ -41,9 +42,11 @@ from .protocol.connection import (
     VersionMismatch,
 )
 from .protocol.errors import ProtocolError, UnknownMessageId
+from .protocol.framing import frame
 from .protocol.messages import Request, Response
 from .protocol.requests import connection as rq
 from .protocol.responses import connection as rs
+from .scenario.ib_codes import farm_kind, farm_status
 
 log = logging.getLogger("fake_tws.session")
 
@@ -57,12 +60,14 @@ CLIENT_ID_IN_USE_TEXT = (
 )
 UNKNOWN_MESSAGE_ID_TEXT = "Fatal Error: Unknown message id."
 
-# A live Gateway reports its data farms right after nextValidId, all with reqId -1.
+# A live Gateway reports its data farms right after nextValidId, all with reqId -1
+# (ServerConfig.farms names them; these are the default farms' notices).
 FARM_STATUS: tuple[tuple[int, str], ...] = (
     (2104, "Market data farm connection is OK:usfarm"),
     (2106, "HMDS data farm connection is OK:ushmds"),
     (2158, "Sec-def data farm connection is OK:secdefnj"),
 )
+DISCONNECT_MODES = ("close", "reset", "truncate", "silence")
 
 NO_REQUEST_ID = -1
 # Fields that carry a request's id, by the TWS API's own names, most common first.
@@ -98,6 +103,31 @@ Handler = Callable[["Session", Any], None]
 # A gateway-wide background task (e.g. advancing the world as the clock moves), started
 # with the server and cancelled when it stops.
 Service = Callable[["Gateway"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Intercept:
+    """What a request hook (the scenario engine) decided about one request."""
+
+    replace: bool = False  # the default handler does not run (the hook answered)
+    after: Callable[[], None] | None = None  # run once the default handling is done
+
+
+# Called with each request before its handler; None means "carry on as usual".
+RequestHook = Callable[["Session", Request], Intercept | None]
+# Called with each response about to be sent; returns what to send instead (the same
+# message, a changed one), or None to drop it (not sent, not journaled).
+SendFilter = Callable[["Session", Response], Response | None]
+# Called with "connected" (after the bootstrap) or "disconnected" (the socket is gone).
+SessionListener = Callable[[str, "Session"], None]
+
+
+class Transport(Protocol):
+    """What the server offers gateway-wide faults (a scenario's server_restart)."""
+
+    def restart(self, down: float) -> None:
+        """Drop every connection, refuse new ones for `down` clock seconds, then listen
+        again on the same port."""
 
 
 class TaskHandle(Protocol):
@@ -179,11 +209,27 @@ class Gateway:
         self.handlers = handlers if handlers is not None else CONNECTION_HANDLERS
         self.order_ids = OrderIds(config.first_order_id)
         # Every request and response of every client, for tests to assert on.
-        self.journal = Journal(clock=self.clock.now)
+        self.journal = Journal(clock=self.clock.now, limit=config.journal_limit)
         # The simulated broker: contracts, prices, orders, accounts. Knows no sessions.
         self.world = World(self.clock, config.world_config())
         self.sessions: set[Session] = set()  # those past startApi, for world event fan-out
         self._by_client_id: dict[int, Session] = {}
+        # Each data farm's current notice (code, text), reported at every bootstrap; a
+        # scenario's farm_status changes it.
+        self.farms: dict[str, tuple[int, str]] = {
+            farm: farm_status(farm_kind(farm), "ok", farm) for farm in config.farms
+        }
+        # Extension points for the scenario engine (fake_tws.scenario.engine); empty
+        # unless a scenario runs. See Session._dispatch, Session.send and start_api.
+        self.request_hooks: list[RequestHook] = []
+        self.send_filters: list[SendFilter] = []
+        self.session_listeners: list[SessionListener] = []
+        self.transport: Transport | None = None  # set by the Server
+
+    def notify(self, what: str, session: Session) -> None:
+        """Tell the session listeners that `session` is "connected" or "disconnected"."""
+        for listener in list(self.session_listeners):
+            listener(what, session)
 
     def claim_client_id(self, session: Session, client_id: int) -> bool:
         """Take `client_id` for `session`; False if another live session holds it."""
@@ -222,6 +268,9 @@ class Session:
         self.market_data_type = 1  # real-time until the client asks otherwise
         self.server_log_level: int | None = None
         self.tasks: TaskRunner | None = None  # set by the transport
+        self.closed_by_server = False  # closed from this side (a fault, a refusal)
+        self._streams: dict[int, TaskHandle] = {}  # spawned tasks still running
+        self._stream_seq = 0
 
     # -- what handlers use -------------------------------------------------------
 
@@ -242,15 +291,47 @@ class Session:
     def send(self, message: Response) -> None:
         if self.closed:
             return
+        for outgoing in self.gateway.send_filters:
+            changed = outgoing(self, message)
+            if changed is None:
+                return
+            message = changed
         self.link.send(self.conn.send(message))
         self.gateway.journal.record_sent(self.journal_id, message)
+
+    def send_raw(self, fields: tuple[str, ...]) -> None:
+        """One frame of text fields, outside the typed table (a scenario's `raw`)."""
+        if self.closed:
+            return
+        self.link.send(frame("".join(f"{f}\0" for f in fields).encode()))
+        self.gateway.journal.record_sent(self.journal_id, RawMessage(fields))
 
     def spawn(self, name: str, fn: Callable[[], Awaitable[None]]) -> TaskHandle:
         """Run `fn` in the background for as long as this connection lives (a market data
         stream, say); the returned handle cancels it early."""
         if self.tasks is None:
             raise RuntimeError("this session has no task runner (not served by a Server)")
-        return self.tasks.spawn(name, fn)
+        self._stream_seq += 1
+        key = self._stream_seq
+
+        async def run() -> None:
+            try:
+                await fn()
+            finally:
+                self._streams.pop(key, None)
+
+        handle = self.tasks.spawn(name, run)
+        self._streams[key] = handle
+        return handle
+
+    def cancel_streams(self) -> int:
+        """Cancel every task this connection spawned (IB dropping the subscriptions, as
+        after error 1101); returns how many were running."""
+        handles = list(self._streams.values())
+        self._streams.clear()
+        for handle in handles:
+            handle.cancel()
+        return len(handles)
 
     def error(self, req_id: int, code: int, text: str) -> None:
         self.send(rs.Error(reqId=req_id, errorCode=code, errorString=text))
@@ -260,8 +341,38 @@ class Session:
         if self.closed:
             return
         self.closed = True
+        self.closed_by_server = True
         self.gateway.release(self)
         self.link.close(reason)
+
+    def disconnect(self, mode: str = "close", reason: str = "") -> None:
+        """Drop this connection the way networks and dying Gateways do:
+
+        - close: FIN once what is queued has been sent (same as `close`);
+        - reset: RST now (SO_LINGER 0), whatever is queued is lost;
+        - truncate: what is queued, then half of one more frame, then FIN;
+        - silence: stop answering and sending but keep the socket open (a half-open
+          connection): the client id stays taken until the client closes its end.
+        """
+        if mode not in DISCONNECT_MODES:
+            raise ValueError(f"unknown disconnect mode {mode!r} (one of {DISCONNECT_MODES})")
+        if self.closed:
+            return
+        reason = reason or f"disconnect ({mode})"
+        self.gateway.journal.record_event(self.journal_id, f"{reason}: {mode}")
+        abort = getattr(self.link, "abort", None)
+        if mode == "close" or abort is None:
+            self.close(reason)
+            return
+        self.closed = True
+        self.closed_by_server = True
+        self.cancel_streams()
+        if mode != "silence":
+            self.gateway.release(self)
+        tail = b""
+        if mode == "truncate" and self.version:
+            tail = self.conn.send(rs.CurrentTime(time=int(self.clock.time())))
+        abort(mode, reason, tail)
 
     def log(self, level: int, message: str, *args: object, exc_info: bool = False) -> None:
         """Log a line naming this client and its peer address."""
@@ -292,6 +403,8 @@ class Session:
         self.closed = True
         self.gateway.release(self)
         self.conn.close()
+        if self.started:
+            self.gateway.notify("disconnected", self)
 
     # -- events ----------------------------------------------------------------------
 
@@ -324,6 +437,24 @@ class Session:
         if isinstance(request, rq.StartApi) and self.client_id is None:
             self.client_id = request.clientId  # file startApi under the id it claims
         self.gateway.journal.record_received(self.journal_id, request)
+        if not self.gateway.request_hooks:
+            self._handle(request)
+            return
+        replaced = False
+        afters: list[Callable[[], None]] = []
+        for hook in list(self.gateway.request_hooks):
+            outcome = hook(self, request)
+            if outcome is None:
+                continue
+            replaced = replaced or outcome.replace
+            if outcome.after is not None:
+                afters.append(outcome.after)
+        if not replaced and not self.closed:
+            self._handle(request)
+        for after in afters:
+            after()
+
+    def _handle(self, request: Request) -> None:
         handler = self.gateway.handlers.get(type(request))
         if handler is not None:
             handler(self, request)
@@ -371,11 +502,12 @@ def start_api(session: Session, request: rq.StartApi) -> None:
     session.log(logging.INFO, "connected at v%d", session.version)
     session.gateway.journal.record_event(session.client_id, f"connected at v{session.version}")
     # The order a live Gateway bootstraps in: accounts, next id, then farm status.
-    config = session.gateway.config
-    session.send(rs.ManagedAccounts(accountsList=",".join(config.accounts)))
-    session.send(rs.NextValidId(orderId=session.gateway.order_ids.next))
-    for code, text in FARM_STATUS:
+    gateway = session.gateway
+    session.send(rs.ManagedAccounts(accountsList=",".join(gateway.config.accounts)))
+    session.send(rs.NextValidId(orderId=gateway.order_ids.next))
+    for code, text in gateway.farms.values():
         session.error(NO_REQUEST_ID, code, text)
+    gateway.notify("connected", session)
 
 
 @CONNECTION_HANDLERS.on(rq.ReqCurrentTime)

@@ -28,7 +28,7 @@ from . import chains
 from .curated import curated_instruments
 from .generated import GENERATED_CON_IDS, generated_stock, plausible_ticker
 from .instruments import MARKET_RULES, Instrument, increment_at
-from .schedule import SessionRule
+from .schedule import SessionRule, around_the_clock
 
 MAX_MATCHING_SYMBOLS = 16
 OPTION_PARAM_EXCHANGES = ("SMART", "AMEX", "BOX", "CBOE", "ISE", "PHLX")
@@ -61,8 +61,10 @@ class Catalog:
         extra: Iterable[Instrument] = (),
         prices: Mapping[str, float] | None = None,
         generate_unknown_stocks: bool = True,
+        around_the_clock: bool = False,
     ) -> None:
         self._now = now
+        self._around_the_clock = around_the_clock
         self._seed = seed
         self._prices = {k.upper(): v for k, v in (prices or {}).items()}
         self._generate = generate_unknown_stocks
@@ -79,7 +81,10 @@ class Catalog:
     # --- registry ----------------------------------------------------------------------
 
     def register(self, instrument: Instrument) -> Instrument:
-        """Add an instrument (a scenario's own, say). Re-registering a conId replaces it."""
+        """Add an instrument (a scenario's own, say). Re-registering a conId replaces it.
+        In an around-the-clock catalog every instrument trades at all hours."""
+        if self._around_the_clock:
+            instrument = replace(instrument, schedule=around_the_clock(instrument.schedule))
         old = self._by_con_id.get(instrument.con_id)
         if old is not None:
             self._by_symbol[old.symbol.upper()].remove(old)

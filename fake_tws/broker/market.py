@@ -120,16 +120,21 @@ def _epoch(moment: Moment) -> float:
 
 
 class Market:
-    def __init__(self, instrument: Callable[[int], Instrument], seed: int = 0) -> None:
+    def __init__(
+        self, instrument: Callable[[int], Instrument], seed: int = 0, *, static: bool = False
+    ) -> None:
         self._instrument = instrument
         self._seed = seed
+        self._static = static  # prices move only by set_price
         self._tapes: dict[int, Tape] = {}
         self.version = 0  # bumps whenever prices are overridden
 
     def tape(self, con_id: int) -> Tape:
         tape = self._tapes.get(con_id)
         if tape is None:
-            tape = self._tapes[con_id] = Tape(self._instrument(con_id), self._seed)
+            tape = self._tapes[con_id] = Tape(
+                self._instrument(con_id), self._seed, static=self._static
+            )
         return tape
 
     # --- scenario control -------------------------------------------------------------

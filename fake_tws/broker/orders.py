@@ -174,6 +174,7 @@ class OrderEngine:
         self._seq = 0
         self._cursor = now().timestamp()
         self._pending_plans: list[tuple[int | None, FillPlan]] = []
+        self._planned: dict[tuple[int, int], FillPlan] = {}  # by (client, order id) to come
 
     # --- ids and lookups -----------------------------------------------------------------
 
@@ -230,6 +231,84 @@ class OrderEngine:
     def plan_next_fills(self, plan: FillPlan, con_id: int | None = None) -> None:
         """Force the fills of the next order placed (on `con_id`, or on anything)."""
         self._pending_plans.append((con_id, plan))
+
+    # --- scenario controls: a scenario decides what happens to an order ----------------
+
+    def plan_order(self, client_id: int, order_id: int, plan: FillPlan) -> None:
+        """Force the fills of the order `order_id` that `client_id` is about to place
+        (a plan with no slices and then="hold" keeps the market from filling it)."""
+        self._planned[(client_id, order_id)] = plan
+
+    def discard_planned(self, client_id: int, order_id: int) -> FillPlan | None:
+        """Forget a plan_order plan no order took; returns it (None if it was taken)."""
+        return self._planned.pop((client_id, order_id), None)
+
+    def fill_now(
+        self,
+        client_id: int,
+        order_id: int,
+        quantity: Decimal | None = None,
+        price: float | None = None,
+    ) -> list[Event]:
+        """Fill a live order now: `quantity` (default: all that remains) at `price`
+        (default: its limit price, else the market's ask for a buy, bid for a sell)."""
+        rec = self._orders.get((client_id, order_id))
+        if rec is None or not rec.live:
+            return []
+        t = self._now().timestamp()
+        wanted = rec.remaining if quantity is None else min(quantity, rec.remaining)
+        if wanted <= 0:
+            return []
+        if price is None:
+            price = self._limit(rec)
+        if price is None:
+            q = self._market.quote(rec.instrument.con_id, t)
+            price = (q.ask if rec.buy else q.bid) or self._market.price(rec.instrument.con_id, t)
+        if price is None:
+            return []
+        events: list[Event] = []
+        if rec.status == "PreSubmitted" and wanted < rec.remaining:
+            events += self._set_status(rec, "Submitted")
+        return events + self._fill(rec, wanted, price, t, added_liquidity=True)
+
+    def reject_order(self, client_id: int, order_id: int, code: int, message: str) -> list[Event]:
+        """IB rejects a live order: the error, then orderStatus Inactive (its children
+        are cancelled)."""
+        rec = self._orders.get((client_id, order_id))
+        if rec is None or rec.done:
+            return []
+        t = self._now().timestamp()
+        rec.status = "Inactive"
+        rec.why_held = ""
+        self._complete(rec, t, "Rejected")
+        events: list[Event] = [
+            self._error(client_id, order_id, rules.OrderProblem(code, message)),
+            self._status(rec),
+        ]
+        for child in self._children(rec):
+            events += self._cancel(child, t, by_user=False, reason="parent cancelled")
+        return events
+
+    def system_cancel(self, client_id: int, order_id: int, code: int, message: str) -> list[Event]:
+        """IB (or the exchange) cancels a live order: orderStatus Cancelled, then the
+        error (202 "Order Canceled - reason:..." unless told otherwise)."""
+        rec = self._orders.get((client_id, order_id))
+        if rec is None or rec.done:
+            return []
+        events = self._cancel(rec, self._now().timestamp(), by_user=False)
+        error = self._error(client_id, order_id, rules.OrderProblem(code, message))
+        at = next(
+            (
+                i + 1
+                for i, e in enumerate(events)
+                if isinstance(e, OrderStatusEvent)
+                and e.order_id == order_id
+                and e.client_id == client_id
+                and e.status == "Cancelled"
+            ),
+            len(events),
+        )
+        return [*events[:at], error, *events[at:]]
 
     # --- place, modify, cancel -----------------------------------------------------------
 
@@ -385,6 +464,10 @@ class OrderEngine:
         )
 
     def _take_pending_plan(self, rec: OrderRecord) -> None:
+        planned = self._planned.pop((rec.client_id, rec.order_id), None)
+        if planned is not None:
+            rec.plan = planned
+            return
         for i, (con_id, plan) in enumerate(self._pending_plans):
             if con_id is None or con_id == rec.instrument.con_id:
                 rec.plan = plan

@@ -243,3 +243,21 @@ IDEALPRO = SessionRule(
     "US/Eastern", 17 * 60 + 15, 17 * 60, opens_previous_day=True, us_holidays=False
 )
 CRYPTO = SessionRule("US/Eastern", 0, 24 * 60, weekdays=frozenset(range(7)), us_holidays=False)
+
+
+def around_the_clock(rule: SessionRule) -> SessionRule:
+    """`rule` trading every hour of every day: one session per calendar day, from local
+    midnight to midnight, weekends and holidays included. Its regular hours stay the
+    rule's own (the whole day for rules that have none, like IDEALPRO's)."""
+    liquid_open, liquid_close = rule.liquid_open, rule.liquid_close
+    if liquid_open is None and not rule.opens_previous_day:
+        liquid_open, liquid_close = rule.open_minute, rule.close_minute
+    return SessionRule(
+        rule.time_zone,
+        0,
+        24 * 60,
+        liquid_open,
+        liquid_close,
+        weekdays=frozenset(range(7)),
+        us_holidays=False,
+    )

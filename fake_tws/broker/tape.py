@@ -27,7 +27,9 @@ PriceTest = Callable[[int], bool]
 
 
 class Tape:
-    def __init__(self, instrument: Instrument, seed: int) -> None:
+    def __init__(self, instrument: Instrument, seed: int, *, static: bool = False) -> None:
+        """`static`: the path has no volatility, so prices stay at the instrument's level
+        (and wherever set_price moves them)."""
         profile = instrument.profile
         self.instrument = instrument
         self.schedule = instrument.schedule
@@ -37,7 +39,7 @@ class Tape:
             seed,
             instrument.key,
             price=profile.price,
-            volatility=profile.volatility,
+            volatility=0.0 if static else profile.volatility,
             tick=self.tick,
             trades_per_minute=profile.trades_per_minute,
             trade_size=profile.trade_size,

@@ -37,6 +37,13 @@ Orders (see `orders`):
     open_orders(client_id=None) / completed_orders() -> list[OrderView]
     executions(ExecutionFilter) -> list[ExecutionRecord]
     plan_fills(client_id, order_id, FillPlan) / plan_next_fills(FillPlan, contract=None)
+Scenario controls (a scenario decides what happens to an order; each returns its events):
+    order(client_id, order_id) -> OrderView | None
+    plan_order(client_id, order_id, FillPlan) / discard_planned(client_id, order_id)
+    fill_order(client_id, order_id, quantity=None, price=None)     fill now, in part or whole
+    reject_order(client_id, order_id, code, text)                  error, then Inactive
+    system_cancel(client_id, order_id, code, text)                 Cancelled, then error
+    reset()                          back to the configured start (subscribers stay)
 Accounts (see `accounts`):
     managed_accounts() -> list[str]
     account_values(account) -> list[AccountValue]                   (reqAccountUpdates)
@@ -57,6 +64,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from fake_tws.ibtypes import (
@@ -98,6 +106,13 @@ class WorldConfig:
     time_zone: str = "US/Eastern"
     generate_unknown_stocks: bool = True
     check_margin: bool = True
+    # Prices stay at each instrument's level and move only by set_price (a scenario's
+    # `market_data: {mode: static}`); False: seeded random walks.
+    static_prices: bool = False
+    # Every market trades at all hours, every day (regular hours stay as they are), so
+    # quotes and prints move whenever a client looks: a demo works on a Sunday night.
+    # None: not said (False here; a server decides with ServerConfig.around_the_clock).
+    around_the_clock: bool | None = None
 
 
 class EventQueue:
@@ -128,8 +143,9 @@ class World:
             extra=self.config.instruments,
             prices=self.config.prices,
             generate_unknown_stocks=self.config.generate_unknown_stocks,
+            around_the_clock=bool(self.config.around_the_clock),
         )
-        self.market = Market(self.catalog.instrument, seed)
+        self.market = Market(self.catalog.instrument, seed, static=self.config.static_prices)
         self.accounts = Accounts(self.config.accounts, self.catalog, self.market, self._now)
         self.orders = OrderEngine(
             self.catalog,
@@ -332,6 +348,47 @@ class World:
     def plan_next_fills(self, plan: FillPlan, contract: Contract | int | None = None) -> None:
         con_id = None if contract is None else self.con_id(contract)
         self.orders.plan_next_fills(plan, con_id)
+
+    # --- scenario controls -------------------------------------------------------------
+
+    def order(self, client_id: int, order_id: int) -> OrderView | None:
+        """One order of one client, live or done (None if there is none)."""
+        self.advance()
+        rec = self.orders.record(client_id, order_id)
+        return None if rec is None else self.orders._view(rec)
+
+    def plan_order(self, client_id: int, order_id: int, plan: FillPlan) -> None:
+        """Force the fills of an order about to be placed (see OrderEngine.plan_order)."""
+        self.orders.plan_order(client_id, order_id, plan)
+
+    def discard_planned(self, client_id: int, order_id: int) -> FillPlan | None:
+        return self.orders.discard_planned(client_id, order_id)
+
+    def fill_order(
+        self,
+        client_id: int,
+        order_id: int,
+        quantity: Decimal | None = None,
+        price: float | None = None,
+    ) -> list[Event]:
+        """Fill a live order now (default: all of it, at its limit else the market)."""
+        events = self.advance()
+        return events + self._emit(self.orders.fill_now(client_id, order_id, quantity, price))
+
+    def reject_order(self, client_id: int, order_id: int, code: int, text: str) -> list[Event]:
+        events = self.advance()
+        return events + self._emit(self.orders.reject_order(client_id, order_id, code, text))
+
+    def system_cancel(self, client_id: int, order_id: int, code: int, text: str) -> list[Event]:
+        events = self.advance()
+        return events + self._emit(self.orders.system_cancel(client_id, order_id, code, text))
+
+    def reset(self) -> None:
+        """Start over from the configuration (a Gateway restart without saved state);
+        subscribers stay subscribed."""
+        subscribers = self._subscribers
+        self.__init__(self._now, self.config)  # type: ignore[misc]
+        self._subscribers = subscribers
 
     # --- accounts --------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ is what a server answers with by default. A family may also register gateway ser
 
 from fake_tws.session import CONNECTION_HANDLERS
 
-from . import accounts, clock, contracts, historical, market_data, orders
+from . import accounts, clock, contracts, historical, market_data, orders, ticks
 
 ALL_HANDLERS = (
     CONNECTION_HANDLERS
@@ -15,6 +15,7 @@ ALL_HANDLERS = (
     | contracts.HANDLERS
     | accounts.HANDLERS
     | market_data.HANDLERS
+    | ticks.HANDLERS
     | historical.HANDLERS
     | orders.HANDLERS
 )
