@@ -183,17 +183,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _log_scenario(scenario: Any) -> None:
-    from .control.settings import engine_runs_scenarios
-
     files = ", ".join(str(f) for f in scenario.files)
-    log.info("scenario %s (%s): its world is applied", scenario.name, files)
-    if scenario.rules and not engine_runs_scenarios():
-        log.warning(
-            "scenario %s has %d rule(s) (%s); this fake-tws does not run scenario rules",
-            scenario.name,
-            len(scenario.rules),
-            ", ".join(r.id for r in scenario.rules),
-        )
+    log.info(
+        "scenario %s (%s): its world is applied and its %d rule(s) run",
+        scenario.name,
+        files,
+        len(scenario.rules),
+    )
 
 
 def _run_server(config: ServerConfig, control_port: int | None, scenario: Any, seed: Any) -> int:
@@ -219,14 +215,12 @@ async def _serve_until_signal(
 ) -> None:
     from .control.actions import clock_kind, iso_time
     from .control.server import ControlServer
-    from .control.settings import engine_runs_scenarios
     from .server import Server
 
     # Open the receiver before listening so a Ctrl-C at any moment stops us cleanly.
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
-            extra = {"scenario": scenario} if scenario and engine_runs_scenarios() else {}
-            server = Server(config, **extra)
+            server = Server(config, scenario=scenario)
             server.gateway.journal.listen(_log_entry)
             await nursery.start(server.serve)
             control = None

@@ -71,13 +71,10 @@ class FakeTws:
         scenario's world, then `options` (see fake_tws.control.settings); the clock is
         virtual unless `clock="real"` (or the scenario's world says "realtime").
 
-        With a scenario, the server runs its rules when this fake-tws has the scenario
-        engine (`settings.engine_runs_scenarios()`); the Scenario is `self.scenario`."""
+        With a scenario, the server runs its rules; the Scenario is `self.scenario`."""
         config = settings.build_config(dict(defaults or {}), options, scenario=scenario)
-        extra: dict[str, Any] = {}
-        if scenario is not None and settings.engine_runs_scenarios():
-            extra["scenario"] = scenario
-        return cls(ServerThread(config, handlers=handlers, **extra).start(), scenario)
+        thread = ServerThread(config, handlers=handlers, scenario=scenario)
+        return cls(thread.start(), scenario)
 
     def __enter__(self) -> FakeTws:
         return self

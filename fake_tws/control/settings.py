@@ -5,16 +5,13 @@ Precedence, lowest first: ServerConfig's defaults, project-wide options (a fixtu
 ini value), the scenario's `world`, explicit options (marker arguments, command-line
 flags).
 
-A scenario's world is mapped by the scenario engine's `scenario_config` when the engine
-is there (accounts with cash and positions, versions, clock and start, next order id,
-seed, farms, instruments, prices); without it, by `world_options` here (the same minus
-farms, instruments and prices). Whether the rules run is up to the server: see
-`engine_runs_scenarios`.
+A scenario's world is mapped by the scenario engine's `scenario_config` (accounts with
+cash and positions, versions, clock and start, next order id, seed, farms, instruments,
+prices); the server given the scenario runs its rules.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 from datetime import datetime
@@ -113,21 +110,6 @@ def parse_time(value: datetime | str) -> datetime:
     return value
 
 
-def world_options(world: World) -> dict[str, Any]:
-    """The options a scenario's world sets, in `server_config`'s terms."""
-    realtime = world.clock == "realtime"
-    return {
-        "accounts": world.managed,
-        "min_version": world.server_version.min,
-        "max_version": world.server_version.max,
-        "first_order_id": world.next_order_id,
-        "clock": "real" if realtime else "virtual",
-        "start": None if realtime else world.start,
-        "seed": world.seed,
-        "world_accounts": world.accounts,
-    }
-
-
 def server_config(*layers: Mapping[str, Any], base: ServerConfig | None = None) -> ServerConfig:
     """A ServerConfig from `base` (default: ServerConfig()) with option layers applied in
     order, later ones winning; a None value leaves a setting to the layers below.
@@ -190,12 +172,9 @@ def _world_for(
 
 
 def scenario_config(scenario: Scenario) -> ServerConfig:
-    """The ServerConfig of a scenario's world: the scenario engine's mapping when it is
-    there (it knows instruments, farms and prices too), else the settings above."""
-    try:
-        from fake_tws.scenario.engine import scenario_config as engine_config
-    except ImportError:
-        return server_config(world_options(scenario.world))
+    """The ServerConfig of a scenario's world (the scenario engine's mapping)."""
+    from fake_tws.scenario.engine import scenario_config as engine_config
+
     return engine_config(scenario)
 
 
@@ -211,13 +190,6 @@ def build_config(
     *below, top = layers or ({},)
     kept = [{k: v for k, v in layer.items() if k not in WORLD_OPTIONS} for layer in below]
     return server_config(*kept, top, base=scenario_config(scenario))
-
-
-def engine_runs_scenarios() -> bool:
-    """Whether this fake-tws runs a scenario's rules (a Server takes `scenario=`)."""
-    from fake_tws.server import Server
-
-    return "scenario" in inspect.signature(Server).parameters
 
 
 def _accounts_tuple(value: Any) -> tuple[str, ...]:

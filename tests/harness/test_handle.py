@@ -13,7 +13,7 @@ import trio
 from fake_tws.clock import RealClock, VirtualClock
 from fake_tws.control.actions import ClockNotVirtual, UnknownClient
 from fake_tws.control.handle import FakeTws, LeftBehind
-from fake_tws.control.settings import DEFAULT_START, engine_runs_scenarios
+from fake_tws.control.settings import DEFAULT_START
 from fake_tws.ibtypes import Contract, Order
 from fake_tws.journal import received, sent
 from fake_tws.protocol.requests.connection import ReqCurrentTime
@@ -230,13 +230,10 @@ rules:
 """
 
 
-def test_a_scenario_is_kept_and_its_rules_run_when_the_engine_is_there():
+def test_a_scenario_is_kept_and_its_rules_run():
     scenario = parse_scenario(RULE)
     with FakeTws.start(scenario=scenario) as tws:
         assert tws.scenario is scenario
-        if not engine_runs_scenarios():
-            assert tws.engine is None
-            return
         assert tws.engine is not None
         with RawClient(tws.port, 1) as client:
             client.send(REQ_CURRENT_TIME)
