@@ -2,8 +2,13 @@
 
 Each benchmark module `bench/bench_*.py` has `run() -> list[Result]`. Ratios compare a
 measurement with a baseline taken in the same run, so a noisy machine affects both.
-`python -m bench codec` runs only the modules whose name contains "codec".
+`python -m bench codec` runs only the modules whose name contains "codec";
+`--out PATH` writes the results there instead.
 Exit status 1 if any ratio misses its goal.
+
+With FAKE_TWS_BENCH_QUICK=1 every benchmark runs for a fraction of a second (a smoke test
+of the machinery, tests/test_bench.py): its numbers mean nothing, so missed goals do not
+change the exit status then; only a benchmark that fails does.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 
 import msgspec
 
+from .harness import QUICK
 from .result import Result
 
 HERE = Path(__file__).parent
@@ -46,16 +52,22 @@ def render(results: list[Result]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    out = HERE / "results.json"
+    if "--out" in argv:
+        at = argv.index("--out")
+        out = Path(argv[at + 1])
+        argv = argv[:at] + argv[at + 2 :]
+    if QUICK:
+        print("quick mode (FAKE_TWS_BENCH_QUICK): the numbers mean nothing", file=sys.stderr)
     results: list[Result] = []
     for name in discover(argv):
         module = importlib.import_module(f"bench.{name}")
         print(f"running {name} ...", file=sys.stderr, flush=True)
         results.extend(module.run())
     print(render(results))
-    out = HERE / "results.json"
     out.write_bytes(msgspec.json.format(msgspec.json.encode(results)))
     print(f"\nwrote {out}", file=sys.stderr)
-    return 0 if all(r.met for r in results) else 1
+    return 0 if QUICK or all(r.met for r in results) else 1
 
 
 if __name__ == "__main__":

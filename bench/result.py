@@ -9,8 +9,10 @@ import msgspec
 
 
 class Result(msgspec.Struct, frozen=True):
-    """`ratio` = value / baseline, oriented so that bigger is better when
-    `higher_is_better`; `goal` is the ratio the benchmark must reach."""
+    """`value` is our measurement, `baseline` the reference measured in the same run, both
+    in `unit`. `ratio` compares them oriented so that bigger is better: value / baseline
+    for rates, baseline / value for latencies and memory (each benchmark's docstring says
+    which). `goal` is the ratio the benchmark must reach."""
 
     name: str
     value: float

@@ -291,3 +291,63 @@ def test_explicit_virtual_time_overrides_the_clock():
     j = Journal(clock=StepClock())
     entry = j.record(3, Direction.SENT, RESP["currentTime"](time=1), virtual_time=START)
     assert entry.virtual_time == START and entry.name == "currentTime"
+
+
+# -- a bounded journal (ServerConfig.journal_limit) -------------------------------------------
+
+
+def test_a_limited_journal_forgets_its_oldest_entries_a_block_at_a_time():
+    j = Journal(limit=100)
+    for i in range(100):
+        j.record_sent(1, status(i, "Submitted"))
+    assert len(j) == 100 and j.dropped == 0  # up to the limit, everything is kept
+    j.record_sent(1, status(100, "Submitted"))
+    # One past the limit: the oldest tenth goes at once (plus the one over).
+    assert len(j) == 90 and j.dropped == 11
+    assert [e.seq for e in j.entries] == list(range(12, 102))  # seqs go on
+    for i in range(101, 1000):
+        j.record_sent(1, status(i, "Submitted"))
+    assert len(j) <= 100 and j.dropped == 1000 - len(j)
+    assert j.entries[-1].seq == 1000
+    j.assert_sent("orderStatus", orderId=999)
+    with pytest.raises(AssertionError, match="found 0 times"):
+        j.assert_sent("orderStatus", times=1, orderId=5)  # forgotten
+
+
+def test_listeners_see_every_entry_of_a_limited_journal():
+    j = Journal(limit=10)
+    seen = []
+    j.listen(lambda e: seen.append(e.seq))
+    for i in range(50):
+        j.record_sent(1, status(i, "Submitted"))
+    assert seen == list(range(1, 51))
+
+
+def test_wait_for_finds_new_entries_after_old_ones_were_forgotten():
+    j = Journal(limit=10)
+    for i in range(25):
+        j.record_sent(1, status(i, "Submitted"))
+
+    def later():
+        for i in range(25, 60):
+            j.record_sent(1, status(i, "Submitted"))
+        j.record_sent(1, status(7, "Filled", 100, 0))
+
+    timer = threading.Timer(0.05, later)
+    timer.start()
+    entry = j.wait_for(sent("orderStatus", orderId=7, status="Filled"), timeout=5)
+    timer.join()
+    assert entry.seq == 61 and j.dropped > 0
+    assert j.wait_for(sent("orderStatus", orderId=59), timeout=0).seq == 60  # already there
+
+
+def test_journal_limit_must_be_positive_and_reaches_the_gateway():
+    from fake_tws.config import ServerConfig
+    from fake_tws.session import Gateway
+
+    with pytest.raises(ValueError, match="at least 1"):
+        Journal(limit=0)
+    with pytest.raises(ValueError, match="journal_limit"):
+        ServerConfig(journal_limit=0)
+    assert Gateway(ServerConfig()).journal.limit is None  # tests keep everything
+    assert Gateway(ServerConfig(journal_limit=500)).journal.limit == 500
