@@ -1,0 +1,5 @@
+"""Historical data from IB for backtests: ``HistoricInteractiveBrokersClient``."""
+
+from adapter.historical.client import HistoricInteractiveBrokersClient
+
+__all__ = ["HistoricInteractiveBrokersClient"]
