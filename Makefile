@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint unit demo bench clean
+.PHONY: setup test lint unit demo bench clean conformance-table
 
 setup: $(STAMP)
 
@@ -32,3 +32,6 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+conformance-table: setup
+	$(PY) -m tests.conformance.table --write-readme

@@ -110,6 +110,7 @@ def count(client: Recorder, name: str) -> int:
 # -- ibapi -------------------------------------------------------------------------------
 
 
+@pytest.mark.conformance(client="ibapi", item="account_summary")
 def test_ibapi_account_summary_agrees_with_the_world(ibapi, server):
     tags = "NetLiquidation,TotalCashValue,BuyingPower,AccountType,GrossPositionValue"
     ibapi.reqAccountSummary(1, "All", tags)
@@ -137,6 +138,7 @@ def test_ibapi_account_summary_agrees_with_the_world(ibapi, server):
     assert count(ibapi, "accountSummaryEnd") == 2
 
 
+@pytest.mark.conformance(client="ibapi", item="positions")
 def test_ibapi_positions_then_live_changes(ibapi, server):
     ibapi.reqPositions()
     ibapi.wait_for(lambda: ibapi.named("positionEnd"))
@@ -240,6 +242,8 @@ async def connect(server: Server) -> IB:
     return ib
 
 
+@pytest.mark.conformance(client="ib_async", item="positions")
+@pytest.mark.conformance(client="ib_async", item="account_summary")
 @pytest.mark.asyncio
 async def test_ib_async_connect_syncs_positions_portfolio_and_account_values(server):
     ib = await connect(server)
@@ -264,6 +268,7 @@ async def test_ib_async_connect_syncs_positions_portfolio_and_account_values(ser
         ib.disconnect()
 
 
+@pytest.mark.conformance(client="ib_async", item="positions")
 @pytest.mark.asyncio
 async def test_ib_async_follows_fills_and_pnl(server):
     ib = await connect(server)
@@ -301,6 +306,7 @@ async def test_ib_async_follows_fills_and_pnl(server):
         ib.disconnect()
 
 
+@pytest.mark.conformance(client="ibapi", item="positions")
 def test_ibapi_own_fill_is_followed_by_a_position_priced_like_its_execution(ibapi, server):
     """A market order of this client: execDetails, orderStatus, commissionReport, then
     the position, whose average cost is the fill's price plus its commission."""

@@ -119,6 +119,7 @@ def resolve(client: Recorder, req_id: int, **fields: Any) -> list[Any]:
 # -- ibapi -------------------------------------------------------------------------------
 
 
+@pytest.mark.conformance(client="ibapi", item="contracts.stk")
 def test_ibapi_resolves_stocks_on_smart_and_their_listing_exchange(ibapi):
     cases = [
         (1, "SPY", "SMART", 756733),
@@ -135,6 +136,7 @@ def test_ibapi_resolves_stocks_on_smart_and_their_listing_exchange(ibapi):
     assert found.timeZoneId == "US/Eastern" and "20260406:" in found.liquidHours
 
 
+@pytest.mark.conformance(client="ibapi", item="contracts.bond")
 def test_ibapi_resolves_a_bond_by_isin(ibapi):
     [found] = resolve(ibapi, 10, secIdType="ISIN", secId=AAPL_BOND_ISIN)
     assert ibapi.named("bondContractDetails") and not ibapi.named("contractDetails")
@@ -142,6 +144,7 @@ def test_ibapi_resolves_a_bond_by_isin(ibapi):
     assert (found.cusip, found.coupon, found.maturity) == ("037833DX5", 2.2, "20290911")
 
 
+@pytest.mark.conformance(client="ibapi", item="contracts.opt")
 def test_ibapi_walks_an_option_chain_to_one_option(ibapi):
     ibapi.reqSecDefOptParams(20, "AAPL", "", "STK", 265598)
     ibapi.wait_for(lambda: ibapi.named("securityDefinitionOptionParameterEnd"))
@@ -171,6 +174,10 @@ def test_ibapi_walks_an_option_chain_to_one_option(ibapi):
     assert c.multiplier == "100" and option.underConId == 265598
 
 
+@pytest.mark.conformance(client="ibapi", item="contracts.fut")
+@pytest.mark.conformance(client="ibapi", item="contracts.cash")
+@pytest.mark.conformance(client="ibapi", item="contracts.crypto")
+@pytest.mark.conformance(client="ibapi", item="contracts.cfd")
 def test_ibapi_resolves_futures_a_continuous_future_forex_crypto_and_a_cfd(ibapi):
     chain = resolve(ibapi, 30, symbol="ES", secType="FUT", exchange="CME")
     months = [d.contract.lastTradeDateOrContractMonth[:6] for d in chain]
@@ -232,6 +239,12 @@ async def connect(server) -> IB:
     return ib
 
 
+@pytest.mark.conformance(client="ib_async", item="contracts.stk")
+@pytest.mark.conformance(client="ib_async", item="contracts.bond")
+@pytest.mark.conformance(client="ib_async", item="contracts.fut")
+@pytest.mark.conformance(client="ib_async", item="contracts.cash")
+@pytest.mark.conformance(client="ib_async", item="contracts.crypto")
+@pytest.mark.conformance(client="ib_async", item="contracts.cfd")
 @pytest.mark.asyncio
 async def test_ib_async_qualifies_every_contract_type(server):
     ib = await connect(server)
@@ -269,6 +282,8 @@ async def test_ib_async_qualifies_every_contract_type(server):
         ib.disconnect()
 
 
+@pytest.mark.conformance(client="ib_async", item="contracts.fut")
+@pytest.mark.conformance(client="ib_async", item="contracts.opt")
 @pytest.mark.asyncio
 async def test_ib_async_futures_chain_and_option_chain(server):
     ib = await connect(server)

@@ -95,6 +95,7 @@ def fence(client: Recorder) -> None:
 # -- ibapi -------------------------------------------------------------------------------
 
 
+@pytest.mark.conformance(client="ibapi", item="historical_bars")
 def test_ibapi_daily_and_minute_bars_trades_and_midpoint(ibapi, server):
     ibapi.reqHistoricalData(1, aapl(), "", "1 M", "1 day", "TRADES", 1, 1, False, [])
     ibapi.reqHistoricalData(
@@ -117,6 +118,7 @@ def test_ibapi_daily_and_minute_bars_trades_and_midpoint(ibapi, server):
     assert (start, end) == ("20260415 10:30:30 US/Eastern", "20260415 11:00:30 US/Eastern")
 
 
+@pytest.mark.conformance(client="ibapi", item="revised_bars")
 def test_ibapi_keep_up_to_date_revises_then_moves_on_and_cancel_stops_it(ibapi, server):
     ibapi.reqHistoricalData(4, aapl(), "", "600 S", "1 min", "TRADES", 0, 1, True, [])
     ibapi.wait_for(lambda: ibapi.named("historicalDataEnd"))
@@ -152,6 +154,7 @@ def test_ibapi_keep_up_to_date_revises_then_moves_on_and_cancel_stops_it(ibapi, 
     assert ibapi.wait_for_error(366) == (4, 366, "No historical data query found for ticker id:4")
 
 
+@pytest.mark.conformance(client="ibapi", item="historical_ticks")
 def test_ibapi_head_timestamp_and_historical_ticks(ibapi, server):
     ibapi.reqHeadTimeStamp(5, aapl(), "TRADES", 1, 1)
     ibapi.reqHistoricalTicks(
@@ -186,6 +189,7 @@ async def connect(server: Server) -> IB:
     return ib
 
 
+@pytest.mark.conformance(client="ib_async", item="historical_bars")
 @pytest.mark.asyncio
 async def test_ib_async_bars_trades_and_midpoint(server):
     ib = await connect(server)
@@ -208,6 +212,7 @@ async def test_ib_async_bars_trades_and_midpoint(server):
         ib.disconnect()
 
 
+@pytest.mark.conformance(client="ib_async", item="revised_bars")
 @pytest.mark.asyncio
 async def test_ib_async_keep_up_to_date_update_event(server):
     ib = await connect(server)
@@ -245,6 +250,7 @@ async def test_ib_async_keep_up_to_date_update_event(server):
         ib.disconnect()
 
 
+@pytest.mark.conformance(client="ib_async", item="historical_ticks")
 @pytest.mark.asyncio
 async def test_ib_async_head_timestamp_and_historical_ticks(server):
     ib = await connect(server)

@@ -23,6 +23,7 @@ def gateway():
         yield server
 
 
+@pytest.mark.conformance(client="ib_async", item="connect")
 @pytest.mark.asyncio
 async def test_connect_accounts_order_id_current_time_disconnect(gateway):
     ib = IB()
@@ -46,6 +47,7 @@ async def test_connect_accounts_order_id_current_time_disconnect(gateway):
     assert not ib.isConnected()
 
 
+@pytest.mark.conformance(client="ib_async", item="connect")
 @pytest.mark.asyncio
 async def test_a_duplicate_client_id_is_refused_with_326(gateway):
     first = IB()

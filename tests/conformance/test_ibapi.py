@@ -41,6 +41,7 @@ def clients():
         client.close()
 
 
+@pytest.mark.conformance(client="ibapi", item="connect")
 def test_connect_bootstrap_current_time_disconnect(clients):
     with ServerThread() as gateway:
         client = clients(gateway.port, 1)
@@ -62,6 +63,7 @@ def test_connect_bootstrap_current_time_disconnect(clients):
         eventually(lambda: gateway.run_sync(lambda: gateway.server.gateway.client_ids) == set())
 
 
+@pytest.mark.conformance(client="ibapi", item="connect")
 def test_time_and_accounts_come_from_the_configuration():
     start = datetime(2026, 4, 5, 13, 30, tzinfo=UTC)
     clock = VirtualClock(start)
@@ -83,6 +85,7 @@ def test_time_and_accounts_come_from_the_configuration():
             client.close()
 
 
+@pytest.mark.conformance(client="ibapi", item="connect")
 def test_a_lower_server_version_is_negotiated():
     with ServerThread(max_version=176) as gateway:
         client = IbapiClient().open(gateway.port, 1)
@@ -93,6 +96,7 @@ def test_a_lower_server_version_is_negotiated():
             client.close()
 
 
+@pytest.mark.conformance(client="ibapi", item="connect")
 def test_a_duplicate_client_id_is_refused_with_326(clients):
     with ServerThread() as gateway:
         first = clients(gateway.port, 7)

@@ -137,6 +137,7 @@ def advance(server: Server, client: Recorder, seconds: int) -> None:
 # -- ibapi -------------------------------------------------------------------------------
 
 
+@pytest.mark.conformance(client="ibapi", item="quotes")
 def test_ibapi_streams_a_stock_a_currency_pair_and_a_future(ibapi, server):
     es = ibapi_contract("ES", "FUT", "CME", lastTradeDateOrContractMonth="202606")
     ibapi.reqMktData(1, ibapi_contract("AAPL"), "", False, False, [])
@@ -260,6 +261,7 @@ async def step(server: Server, ib: IB, seconds: int) -> None:
         await asyncio.wait_for(ib.reqCurrentTimeAsync(), TIMEOUT)
 
 
+@pytest.mark.conformance(client="ib_async", item="quotes")
 @pytest.mark.asyncio
 async def test_ib_async_tickers_move_with_the_clock_and_stop_when_cancelled(server):
     ib = await connect(server)
@@ -373,6 +375,7 @@ async def test_ib_async_tick_by_tick_and_real_time_bars(server):
         ib.disconnect()
 
 
+@pytest.mark.conformance(client="ibapi", item="quotes")
 def test_ibapi_with_the_real_clock_quotes_move_within_a_second():
     """`fake-tws serve`'s defaults: the wall clock, and markets that trade at any hour."""
     with ServerThread() as thread:

@@ -163,6 +163,7 @@ def tws():
 # -- ibapi -----------------------------------------------------------------------------------
 
 
+@pytest.mark.conformance(client="ibapi", item="orders")
 def test_market_order_fills_and_reads_back_everywhere(tws):
     client = tws.connect(1)
     client.placeOrder(1, stock(), ib_order("BUY", 100))
@@ -196,6 +197,7 @@ def test_market_order_fills_and_reads_back_everywhere(tws):
     assert len(client.named("openOrder")) == pushed  # nothing is open any more
 
 
+@pytest.mark.conformance(client="ibapi", item="orders")
 def test_resting_limit_fills_as_the_clock_moves_then_stop_triggers(tws):
     client = tws.connect(1)
     price = round(tws.bid() - 1, 2)
@@ -221,6 +223,7 @@ def test_resting_limit_fills_as_the_clock_moves_then_stop_triggers(tws):
     ]
 
 
+@pytest.mark.conformance(client="ibapi", item="orders")
 def test_partial_fills_from_a_fill_plan(tws):
     client = tws.connect(1)
     plan = FillPlan(
@@ -427,6 +430,7 @@ async def until(condition: Callable[[], bool]) -> None:
     await asyncio.wait_for(poll(), TIMEOUT)
 
 
+@pytest.mark.conformance(client="ib_async", item="orders")
 @pytest.mark.asyncio
 async def test_ib_async_trade_fills_with_commissions_and_reads_back(tws):
     ib = await ib_async_connect(tws, 1)
@@ -462,6 +466,7 @@ async def test_ib_async_trade_fills_with_commissions_and_reads_back(tws):
         ib.disconnect()
 
 
+@pytest.mark.conformance(client="ib_async", item="orders")
 @pytest.mark.asyncio
 async def test_ib_async_partial_fills_and_a_reconnect_recovers_the_rest(tws):
     plan = FillPlan(
