@@ -313,8 +313,8 @@ def _symbol_from_local(local_symbol: str, sec_type: str) -> str:
         return text[:6].strip()
     if sec_type in ("FUT", "CONTFUT") and len(text) > 2:
         return text[:-2]
-    if sec_type == "CASH" and "." in text:
-        return text.split(".")[0]
+    if sec_type in ("CASH", "CRYPTO") and "." in text:
+        return text.split(".")[0]  # "EUR.GBP", "ETH.USD": the base currency
     return text
 
 
@@ -325,6 +325,13 @@ def _exchange_for(query: Contract, instrument: Instrument) -> str | None:
         return default
     valid = instrument.details.validExchanges.split(",")
     return wanted if wanted in valid or wanted == default else None
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _matches(query: Contract, instrument: Instrument, today: date) -> bool:
@@ -349,8 +356,8 @@ def _matches(query: Contract, instrument: Instrument, today: date) -> bool:
     right = {"CALL": "C", "PUT": "P"}.get(query.right.upper(), query.right.upper())
     if right and right != c.right:
         return False
-    if query.multiplier and float(query.multiplier) != float(c.multiplier or 1):
-        return False
+    if query.multiplier and _number(query.multiplier) != float(c.multiplier or 1):
+        return False  # a multiplier that is not a number matches nothing (error 200)
     if query.primaryExchange and query.primaryExchange.upper() != c.primaryExchange:
         return False
     if query.localSymbol and query.localSymbol.replace(" ", "").upper() != c.localSymbol.replace(

@@ -230,3 +230,15 @@ def test_market_rules_and_increments(catalog):
     assert catalog.price_increment(instrument, 2.5) == 0.01
     assert catalog.price_increment(instrument, 4.0) == 0.05
     assert catalog.market_rule(12345) is None
+
+
+def test_cash_and_crypto_resolve_by_their_dotted_local_symbol(catalog):
+    # How NautilusTrader's own adapter asks for ETH/USD.PAXOS and EUR/GBP.IDEALPRO.
+    eth = only(
+        catalog.contract_details(
+            Contract(localSymbol="ETH.USD", secType="CRYPTO", exchange="PAXOS")
+        )
+    )
+    assert (eth.contract.symbol, eth.contract.currency) == ("ETH", "USD")
+    eur = only(catalog.contract_details(Contract(localSymbol="EUR.GBP", secType="CASH")))
+    assert (eur.contract.symbol, eur.contract.currency) == ("EUR", "GBP")
