@@ -21,6 +21,9 @@ from .protocol import versions as V
 log = logging.getLogger("fake_tws.cli")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# serve runs for as long as it is left running: its journal is capped (ServerConfig's
+# default keeps every message, as tests want).
+SERVE_JOURNAL_LIMIT = 100_000
 # Exit statuses scripts can rely on.
 OK, FAILED, USAGE = 0, 1, 2
 
@@ -51,6 +54,17 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"a port is 0..65535 (0: any free one), got {port}")
     return port
+
+
+def _size(text: str) -> int:
+    """A size in bytes: 65536, 64K, 16M."""
+    unit = {"K": 1024, "M": 1024 * 1024}.get(text[-1:].upper())
+    try:
+        return int(text[:-1]) * unit if unit else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a size in bytes: {text!r} (e.g. 65536, 64K, 16M)"
+        ) from None
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -94,9 +108,22 @@ With --control-port, an HTTP JSON API on 127.0.0.1 steers the running server
 {"seconds": n}, POST /clock/set {"time": iso}, POST /faults/error {"code": n},
 POST /faults/farm {"farm": "usfarm", "state": "broken"}, POST /faults/disconnect
 {"clientId": n}. Send bodies with Content-Type: application/json (curl --json).
-fake_tws.control.ControlClient is its Python client.""",
+fake_tws.control.ControlClient is its Python client.
+
+Safety: serve listens on 127.0.0.1 unless --host says otherwise; any other address
+logs a warning, as fake-tws has no login. --trusted-ip limits who may connect (as TWS's
+"Trusted IPs"; others are closed at once and logged), --read-only refuses orders (as
+TWS's "Read-Only API"), --max-frame caps a request's size. A client that stops
+reading is disconnected once 8 MiB are queued for it, and the journal keeps the last
+--journal-limit messages, so memory stays bounded. The control API always listens on
+127.0.0.1 only. No password or token is asked for, and none is logged.""",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default %(default)s: this machine only; 0.0.0.0 "
+        "exposes the fake gateway to the network and logs a warning)",
+    )
     p.add_argument(
         "--port", type=_port, default=7497, help="port, 0 for any free one (default %(default)s)"
     )
@@ -143,6 +170,38 @@ fake_tws.control.ControlClient is its Python client.""",
         metavar="PORT",
         help="serve the control API on 127.0.0.1:PORT (0: any free port)",
     )
+    p.add_argument(
+        "--trusted-ip",
+        action="append",
+        default=None,
+        metavar="ADDRESS",
+        help="accept API connections only from this address or network (e.g. 10.0.0.7, "
+        "192.168.1.0/24) and localhost; repeat for more. Others are closed at once and "
+        "logged (default: any address that can reach --host)",
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="refuse placeOrder, cancelOrder, reqGlobalCancel and exerciseOptions with "
+        "error 321, as TWS does when its API is read-only",
+    )
+    p.add_argument(
+        "--max-frame",
+        type=_size,
+        default=None,
+        metavar="BYTES",
+        help="close a connection that announces a request larger than this (e.g. 64K; "
+        f"default {ServerConfig.max_frame // (1024 * 1024)}M, as IB's client)",
+    )
+    p.add_argument(
+        "--journal-limit",
+        type=int,
+        default=SERVE_JOURNAL_LIMIT,
+        metavar="N",
+        help="messages the journal (GET /journal) keeps; past it the oldest are forgotten, "
+        "so memory stays bounded however long serve runs (default %(default)s; 0: all)",
+    )
     p.set_defaults(run=run_serve)
 
 
@@ -170,6 +229,10 @@ def run_serve(args: argparse.Namespace) -> int:
         "clock": clock,
         "start": args.start,
         "seed": args.seed,
+        "trusted_ips": tuple(args.trusted_ip) if args.trusted_ip else None,
+        "read_only": args.read_only,
+        "max_frame": args.max_frame,
+        "journal_limit": args.journal_limit or None,
     }
     try:
         config = build_config(flags, scenario=scenario, default_clock="real")
@@ -234,6 +297,7 @@ async def _serve_until_signal(
                 f"versions {config.min_version}..{config.max_version}, "
                 f"{clock_kind(clock)} clock at {iso_time(clock.now())}"
                 + (f", control API {control.url}" if control else "")
+                + (", read-only API" if config.read_only else "")
                 + "); Ctrl-C stops",
                 flush=True,
             )
@@ -363,11 +427,150 @@ def run_list_scenarios(args: argparse.Namespace) -> int:
     return OK
 
 
+# -- record, replay ----------------------------------------------------------------------------
+
+
+def add_record(commands: argparse._SubParsersAction) -> None:
+    p = _command(
+        commands,
+        "record",
+        help="record a real TWS / Gateway conversation as a scenario",
+        description="Run a pass-through proxy between TWS API clients and a real TWS / IB "
+        "Gateway: point the client at --listen, the proxy forwards every byte unchanged to "
+        "--upstream and writes the conversation to --out as a scenario file, which "
+        "`fake-tws replay` serves back.",
+        epilog="""\
+The file is (re)written each time a client disconnects and when the proxy stops. Account
+ids, perm ids, exec ids and order refs are replaced by placeholders (DU0000001...); each
+request becomes a rule answering it with the recorded messages. Progress is logged on
+stderr; once listening, one JSON line for scripts goes to stdout:
+  {"fake_tws": "recording", "host": ..., "port": ..., "upstream": ..., "out": ..., "pid": ...}
+
+exit status: 0 stopped by Ctrl-C / SIGTERM (or --once); 1 the upstream cannot be reached
+or the port is taken; 2 usage error.""",
+    )
+    p.add_argument(
+        "--upstream", required=True, metavar="HOST:PORT", help="the real TWS / IB Gateway"
+    )
+    p.add_argument(
+        "--listen", required=True, type=_port, metavar="PORT", help="port clients connect to"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="scenario file to write")
+    p.add_argument("--name", default=None, help="the scenario's name (default: FILE's stem)")
+    p.add_argument(
+        "--min-delay",
+        default="10ms",
+        metavar="DURATION",
+        help="gaps between messages shorter than this are replayed at once (default %(default)s)",
+    )
+    p.add_argument("--once", action="store_true", help="stop after the first client leaves")
+    p.set_defaults(run=run_record)
+
+
+def run_record(args: argparse.Namespace) -> int:
+    from .record import Recorder, UpstreamUnreachable, WriterOptions, parse_upstream
+    from .record.commands import record_until_signal
+    from .scenario.durations import Duration
+
+    try:
+        upstream = parse_upstream(args.upstream)
+        min_delay = Duration.parse(args.min_delay).total_seconds()
+    except ValueError as exc:
+        print(f"fake-tws record: {exc}", file=sys.stderr)
+        return USAGE
+    options = WriterOptions(
+        name=args.name or args.out.stem, upstream=args.upstream, min_delay=min_delay
+    )
+    recorder = Recorder(
+        upstream, args.out, host=args.host, port=args.listen, options=options, once=args.once
+    )
+    status = OK
+    try:
+        trio.run(record_until_signal, recorder, lambda line: print(line, flush=True))
+    except* UpstreamUnreachable as group:
+        print(
+            f"fake-tws record: upstream {group.exceptions[0]} "
+            "(is TWS / IB Gateway running, with API connections enabled on that port?)",
+            file=sys.stderr,
+        )
+        status = FAILED
+    except* OSError as group:
+        print(
+            f"fake-tws record: cannot listen on {args.host}:{args.listen}: {group.exceptions[0]}",
+            file=sys.stderr,
+        )
+        status = FAILED
+    return status
+
+
+def add_replay(commands: argparse._SubParsersAction) -> None:
+    p = _command(
+        commands,
+        "replay",
+        help="serve a recorded scenario, showing which recorded rules fire",
+        description="Serve a scenario written by `fake-tws record` (the same as "
+        "`fake-tws serve --scenario FILE`, with the recording's world), logging each "
+        "recorded rule as it fires (n of total) and requests the recording has no answer for.",
+        epilog="""\
+Once listening, one JSON line for scripts goes to stdout:
+  {"fake_tws": "ready", "host": ..., "port": ..., "rules": ..., "pid": ...}
+
+exit status: 0 stopped by Ctrl-C / SIGTERM (or --once); 1 the file does not load or the
+port is taken; 2 usage error.""",
+    )
+    p.add_argument("file", metavar="FILE", help="the recorded scenario file")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    p.add_argument(
+        "--port", type=_port, default=7497, help="port, 0 for any free one (default %(default)s)"
+    )
+    p.add_argument("--once", action="store_true", help="stop after the first client leaves")
+    p.set_defaults(run=run_replay)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from .control.settings import build_config, load_scenarios
+    from .scenario import ScenarioError
+
+    try:
+        scenario = load_scenarios([args.file])
+    except ScenarioError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(f"fake-tws replay: cannot load {args.file}", file=sys.stderr)
+        return FAILED
+    try:
+        config = build_config(
+            {"host": args.host, "port": args.port}, scenario=scenario, default_clock="real"
+        )
+    except ValueError as exc:
+        print(f"fake-tws replay: {exc}", file=sys.stderr)
+        return USAGE
+    from .record.commands import replay_until_signal
+
+    status = OK
+    try:
+        trio.run(
+            lambda: replay_until_signal(
+                config, scenario, once=args.once, announce=lambda line: print(line, flush=True)
+            )
+        )
+    except* OSError as group:
+        print(
+            f"fake-tws replay: cannot listen on {args.host}:{args.port}: {group.exceptions[0]}",
+            file=sys.stderr,
+        )
+        status = FAILED
+    return status
+
+
 SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     add_serve,
     add_validate,
     add_schema,
     add_list_scenarios,
+    add_record,
+    add_replay,
 )
 
 

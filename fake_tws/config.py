@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,45 @@ from .broker import AccountConfig, WorldConfig
 from .clock import Clock, RealClock
 from .protocol import versions as V
 from .protocol.framing import DEFAULT_MAX_FRAME
+
+# Bounds of ServerConfig.max_frame: a frame must hold any request ibapi sends (placeOrder
+# is the longest, under 1 KiB), and its length must fit the 4-byte prefix.
+MIN_FRAME = 1024
+MAX_FRAME = 2**32 - 1
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(entries: tuple[str, ...]) -> tuple[IpNetwork, ...]:
+    """ServerConfig.trusted_ips as networks (an address is a one-address network).
+    Raises ValueError naming a bad entry."""
+    if isinstance(entries, str):
+        raise ValueError(f"trusted_ips is a tuple of addresses, not the text {entries!r}")
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(str(entry).strip(), strict=False))
+        except ValueError:
+            raise ValueError(
+                f"trusted IP {entry!r} is not an IP address or network "
+                "(e.g. 10.0.0.7, 192.168.1.0/24, ::1)"
+            ) from None
+    return tuple(networks)
+
+
+def is_trusted(host: str, networks: tuple[IpNetwork, ...]) -> bool:
+    """Whether a peer at `host` may connect: no list, localhost, or in the list."""
+    if not networks:
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # a dual-stack listener sees ::ffff:10.0.0.7
+    if address == ipaddress.ip_address("127.0.0.1") or address == ipaddress.ip_address("::1"):
+        return True
+    return any(address in network for network in networks)
 
 
 @dataclass(frozen=True)
@@ -25,7 +65,17 @@ class ServerConfig:
     timezone: str = "UTC"
     # Bytes queued for one client before it counts as not reading and is disconnected.
     outbox_limit: int = 8 * 1024 * 1024
+    # The largest request frame accepted, in bytes; a bigger length prefix closes the
+    # connection before its body is buffered.
     max_frame: int = DEFAULT_MAX_FRAME
+    # Like TWS's "Trusted IPs": when not empty, a connection from any other address is
+    # closed at once (and logged); localhost (127.0.0.1, ::1) is always trusted, as in
+    # TWS. Entries are addresses or networks ("10.0.0.7", "192.168.1.0/24"). Empty: every
+    # address that can reach `host` may connect.
+    trusted_ips: tuple[str, ...] = ()
+    # Like TWS's "Read-Only API" setting: placeOrder, cancelOrder, reqGlobalCancel and
+    # exerciseOptions are refused with error 321; everything else is served.
+    read_only: bool = False
     # The simulated world (seed, accounts with cash and positions, instruments). None:
     # one default account per managed account id above.
     world: WorldConfig | None = None
@@ -60,6 +110,13 @@ class ServerConfig:
             raise ValueError(
                 f"journal_limit must be at least 1 (or None), not {self.journal_limit}"
             )
+        if self.outbox_limit < 1:
+            raise ValueError(f"outbox_limit must be at least 1 byte, not {self.outbox_limit}")
+        if not MIN_FRAME <= self.max_frame <= MAX_FRAME:
+            raise ValueError(
+                f"max_frame must be {MIN_FRAME}..{MAX_FRAME} bytes, not {self.max_frame}"
+            )
+        trusted_networks(self.trusted_ips)  # a bad entry fails here, not at a connection
         ZoneInfo(self.timezone)  # an unknown zone fails here, not at the first connection
         if self.world is not None:
             unknown = set(self.accounts) - {a.account_id for a in self.world.accounts}

@@ -23,8 +23,9 @@ Leave ``dockerized_gateway`` out of the client configs: with it the factories st
 real container. ``with FakeTwsGateway(...) as gateway:`` starts and stops it too.
 
 Like IB Gateway, the API is read-only unless ``read_only_api=False`` (the config's default
-is True): orders and cancels are refused with IB's error 321 "The API interface is
-currently in Read-Only mode", so a strategy that trades here also needs the setting with
+is True): orders, cancels and exercises are refused with IB's error 321 "The API
+interface is currently in Read-Only mode" (the server's own read-only mode,
+``ServerConfig.read_only``), so a strategy that trades here also needs the setting with
 the real gateway. Keywords other than the gateway's own (``accounts``, ``clock``,
 ``world``, ...) configure the fake-tws server (see ``fake_tws.config.ServerConfig``);
 ``server`` is the running ``ServerThread``, for tests that reach into the world.
@@ -48,18 +49,12 @@ from typing import Any, ClassVar
 
 from .config import ServerConfig
 from .handlers import ALL_HANDLERS
-from .protocol.requests import orders as rq
 from .server import ServerThread
-from .session import Handlers, Session
+from .session import Handlers
 
 __all__ = ["ContainerStatus", "FakeTwsContainer", "FakeTwsGateway"]
 
 log = logging.getLogger(__name__)
-
-READ_ONLY_ERROR = 321
-READ_ONLY_TEXT = (
-    "Error validating request.-'bO' : cause - The API interface is currently in Read-Only mode."
-)
 
 
 class ContainerStatus(IntEnum):
@@ -70,19 +65,6 @@ class ContainerStatus(IntEnum):
     NOT_LOGGED_IN = 5
     READY = 6
     UNKNOWN = 7
-
-
-READ_ONLY_HANDLERS = Handlers()
-
-
-@READ_ONLY_HANDLERS.on(rq.PlaceOrder, rq.CancelOrder)
-def _refuse_order(session: Session, request: rq.PlaceOrder | rq.CancelOrder) -> None:
-    session.error(request.orderId, READ_ONLY_ERROR, READ_ONLY_TEXT)
-
-
-@READ_ONLY_HANDLERS.on(rq.ReqGlobalCancel)
-def _refuse_global_cancel(session: Session, request: rq.ReqGlobalCancel) -> None:
-    session.error(-1, READ_ONLY_ERROR, READ_ONLY_TEXT)
 
 
 class FakeTwsContainer:
@@ -216,9 +198,9 @@ class FakeTwsGateway:
         if self._server is not None:
             self.log.info(f"{self.container_name} is running on {self.host}:{self.port}")
             return
-        handlers = self._handlers | READ_ONLY_HANDLERS if self.read_only_api else self._handlers
+        options = {**self._server_options, "read_only": self.read_only_api}
         server = ServerThread(
-            host=self.host, port=self._requested_port, handlers=handlers, **self._server_options
+            host=self.host, port=self._requested_port, handlers=self._handlers, **options
         )
         try:
             server.start(timeout=wait or self.timeout)

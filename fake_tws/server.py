@@ -18,6 +18,7 @@ task owns its reader and writer. `stop()` cancels the lot.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import socket
 import struct
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from .config import ServerConfig
+from .config import ServerConfig, is_trusted, trusted_networks
 from .handlers import ALL_HANDLERS
 from .session import Gateway, Handlers, Session
 
@@ -59,6 +60,10 @@ class Outbox:
     `send` never blocks: a session answering a request, or later a market-data stream,
     just queues. A client that does not read lets the queue grow past `limit`; it is then
     cut off at once instead of holding ever more memory.
+
+    Small messages are copied into shared chunks of up to SEND_CHUNK bytes, so what is
+    queued costs about its own size in memory (a tick is ~30 bytes; as a bytes object
+    of its own it would cost twice that again).
     """
 
     def __init__(self, limit: int, cancel_scope: trio.CancelScope) -> None:
@@ -67,21 +72,28 @@ class Outbox:
         self.close_reason: str | None = None
         self.reset = False  # close with RST (SO_LINGER 0) instead of FIN
         self.silenced = False  # write nothing more, but keep the socket open
-        self._chunks: deque[bytes] = deque()
+        self._chunks: deque[bytearray] = deque()
+        self._last = 0  # the size of the last message queued (at the end of the last chunk)
         self._cancel_scope = cancel_scope
         self._lot = trio.lowlevel.ParkingLot()
 
     def send(self, data: bytes) -> None:
         if self.close_reason is not None or self.silenced:
             return
-        self._chunks.append(data)
+        chunks = self._chunks
+        if chunks and len(chunks[-1]) + len(data) <= SEND_CHUNK:
+            chunks[-1] += data
+        else:
+            chunks.append(bytearray(data))
+        self._last = len(data)
         self.queued += len(data)
         if self.queued > self.limit:
-            self._chunks.clear()
+            chunks.clear()
             self.queued = 0
             self.close_reason = f"client is not reading: more than {self.limit} bytes queued for it"
             self._cancel_scope.cancel()
-        self._lot.unpark_all()
+        if self._lot:  # the writer waits for bytes (unpark_all costs even when it does not)
+            self._lot.unpark_all()
 
     def close(self, reason: str) -> None:
         if self.close_reason is None:
@@ -106,14 +118,13 @@ class Outbox:
             self._cancel_scope.cancel()
         elif mode == "truncate":
             if self._chunks:
-                last = self._chunks.pop()
-                self.queued -= len(last)
-            else:
-                last = tail
-            half = last[: max(1, len(last) // 2)] if last else b""
-            if half:
-                self._chunks.append(half)
-                self.queued += len(half)
+                last = self._chunks[-1]
+                cut = len(last) - self._last + max(1, self._last // 2)
+                self.queued -= len(last) - cut
+                del last[cut:]
+            elif tail:
+                self._chunks.append(bytearray(tail[: max(1, len(tail) // 2)]))
+                self.queued += len(self._chunks[-1])
             self.close(reason)
         elif mode == "silence":
             self._chunks.clear()
@@ -124,20 +135,15 @@ class Outbox:
         self._lot.unpark_all()
 
     async def next_chunk(self) -> bytes:
-        """Up to SEND_CHUNK queued bytes (at least one whole send), or b"" once closed
-        and drained."""
+        """Up to SEND_CHUNK queued bytes (more only for one oversized message), or b""
+        once closed and drained."""
         while not self._chunks or self.silenced:
             if self.close_reason is not None:
                 return b""
             await self._lot.park()
-        parts = [self._chunks.popleft()]
-        size = len(parts[0])
-        while self._chunks and size + len(self._chunks[0]) <= SEND_CHUNK:
-            part = self._chunks.popleft()
-            parts.append(part)
-            size += len(part)
-        self.queued -= size
-        return b"".join(parts)
+        chunk = self._chunks.popleft()
+        self.queued -= len(chunk)
+        return bytes(chunk)
 
 
 class NurseryTasks:
@@ -175,6 +181,28 @@ def _linger_zero(stream: trio.abc.Stream) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
+def _warn_if_exposed(config: ServerConfig) -> None:
+    """A warning when the listener may be reachable from other machines."""
+    host = config.host
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        return
+    who = (
+        f"only from {', '.join(config.trusted_ips)} and localhost"
+        if config.trusted_ips
+        else "from any address that can reach it"
+    )
+    log.warning(
+        "listening on %s, not on localhost: fake-tws has no login and accepts connections %s%s",
+        host or "every interface",
+        who,
+        "" if config.trusted_ips else " (restrict them with trusted_ips / --trusted-ip)",
+    )
+
+
 def _load_scenario(scenario: Any) -> Scenario:
     from .scenario import Scenario, load_scenario
 
@@ -210,6 +238,7 @@ class Server:
         self._stop_requested = False
         self._listen_scope: trio.CancelScope | None = None
         self._down_until = None  # while restarting: when the listener comes back
+        self._trusted = trusted_networks(self.config.trusted_ips)
         if scenario is not None:
             from .scenario.engine import ScenarioEngine
 
@@ -224,6 +253,7 @@ class Server:
             listeners = await trio.open_tcp_listeners(self.config.port, host=self.config.host)
             self.port = listeners[0].socket.getsockname()[1]
             log.info("listening on %s:%d", self.config.host, self.port)
+            _warn_if_exposed(self.config)
             async with trio.open_nursery() as nursery:
                 for service in self.gateway.handlers.services:
                     nursery.start_soon(service, self.gateway)
@@ -281,7 +311,18 @@ class Server:
             self._scope.cancel()
 
     async def _on_tcp_stream(self, stream: trio.SocketStream) -> None:
-        await self.serve_stream(stream, _peer_name(stream))
+        peer = _peer_name(stream)
+        if not is_trusted(peer.rsplit(":", 1)[0], self._trusted):
+            # TWS asks its user whether to accept an untrusted address; we refuse.
+            log.warning(
+                "connection from %s refused: not a trusted IP (trusted: localhost, %s)",
+                peer,
+                ", ".join(self.config.trusted_ips),
+            )
+            self.gateway.journal.record_event(-1, f"server: refused untrusted {peer}")
+            await trio.aclose_forcefully(stream)
+            return
+        await self.serve_stream(stream, peer)
 
     async def serve_stream(self, stream: trio.abc.Stream, peer: str = "?") -> None:
         """Run one client over any trio stream (TCP, or an in-memory pair in tests)."""

@@ -45,6 +45,7 @@ from .protocol.errors import ProtocolError, UnknownMessageId
 from .protocol.framing import frame
 from .protocol.messages import Request, Response
 from .protocol.requests import connection as rq
+from .protocol.requests import orders as order_rq
 from .protocol.responses import connection as rs
 from .scenario.ib_codes import farm_kind, farm_status
 
@@ -59,6 +60,16 @@ CLIENT_ID_IN_USE_TEXT = (
     "Unable to connect as the client id is already in use. Retry with a unique client id."
 )
 UNKNOWN_MESSAGE_ID_TEXT = "Fatal Error: Unknown message id."
+# What a Gateway whose API is read-only (ServerConfig.read_only) refuses, and how.
+READ_ONLY_REFUSED: tuple[type[Request], ...] = (
+    order_rq.PlaceOrder,
+    order_rq.CancelOrder,
+    order_rq.ReqGlobalCancel,
+    order_rq.ExerciseOptions,
+)
+READ_ONLY_TEXT = (
+    "Error validating request.-'bN' : cause - The API interface is currently in Read-Only mode."
+)
 
 # A live Gateway reports its data farms right after nextValidId, all with reqId -1
 # (ServerConfig.farms names them; these are the default farms' notices).
@@ -387,10 +398,15 @@ class Session:
         try:
             events = self.conn.receive_data(data)
         except ProtocolError as exc:
-            # The byte stream itself is broken (bad greeting, oversized frame): nothing
-            # can be answered reliably, so drop the connection.
-            self.log(logging.WARNING, "protocol error, closing: %s", exc)
-            self.close(f"protocol error: {exc}")
+            # The byte stream itself is broken (bad greeting, oversized frame): what came
+            # whole before the break is answered, then the connection is dropped.
+            for event in exc.events:
+                if self.closed:
+                    break
+                self._on_event(event)
+            if not self.closed:
+                self.log(logging.WARNING, "protocol error, closing: %s", exc)
+                self.close(f"protocol error: {exc}")
             return
         for event in events:
             if self.closed:
@@ -437,6 +453,12 @@ class Session:
         if isinstance(request, rq.StartApi) and self.client_id is None:
             self.client_id = request.clientId  # file startApi under the id it claims
         self.gateway.journal.record_received(self.journal_id, request)
+        if self.gateway.config.read_only and isinstance(request, READ_ONLY_REFUSED):
+            # Refused before anything else sees it, scenario rules included: the order
+            # never reaches the world, as with a read-only Gateway.
+            self.log(logging.INFO, "%s refused: the API is read-only", request.api_name)
+            self.error(request_id_of(request), NOT_SUPPORTED, READ_ONLY_TEXT)
+            return
         if not self.gateway.request_hooks:
             self._handle(request)
             return

@@ -152,7 +152,7 @@ def test_read_only_api_refuses_orders_like_ib_gateway(clients):
         assert client.wait_for_error(321) == (
             1,
             321,
-            f"Error validating request.-'bO' : cause - {READ_ONLY}",
+            f"Error validating request.-'bN' : cause - {READ_ONLY}",
         )
         client.reqGlobalCancel()
         client.wait_for(lambda: len([e for e in client.named("error") if e[1] == 321]) == 2)

@@ -9,6 +9,7 @@ digits, OCC option symbols, futures month codes).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -127,9 +128,10 @@ def increment_at(rule_id: int, price: float) -> float:
 
 
 def on_grid(price: float, increment: float) -> bool:
-    """Whether `price` is a whole multiple of `increment` (within float noise)."""
+    """Whether `price` is a whole multiple of `increment` (within float noise); an
+    infinite or NaN price never is."""
     steps = price / increment
-    return abs(steps - round(steps)) < 1e-6
+    return math.isfinite(steps) and abs(steps - round(steps)) < 1e-6
 
 
 def decimals_of(increment: float) -> int:

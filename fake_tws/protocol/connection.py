@@ -5,8 +5,10 @@ Feed it bytes with `receive_data`; it returns events. Ask it for bytes to send w
 asyncio, a test, or a fuzzer alike.
 
 Errors that break the byte stream (bad greeting, oversized frame) raise ProtocolError:
-the connection cannot continue. A frame that is well delimited but holds a bad message
-yields a `BadRequest` event: the stream stays in sync and the session can answer it.
+the connection cannot continue (requests that arrived whole before an oversized frame come
+with the error, in `error.events`, to be answered before closing). A frame that is well
+delimited but holds a bad message yields a `BadRequest` event: the stream stays in sync
+and the session can answer it.
 """
 
 from __future__ import annotations
@@ -72,9 +74,10 @@ class ServerConnection:
         self.state = State.AWAIT_PREFIX
         self.version = 0
         self._buffer = FrameBuffer(max_frame)
+        self._broken: ProtocolError | None = None
 
     def receive_data(self, data: bytes) -> list[Event]:
-        if self.state is State.CLOSED:
+        if self.state is State.CLOSED or self._broken is not None:
             raise ProtocolError("connection is closed")
         events: list[Event] = []
         self._buffer.append(data)
@@ -86,11 +89,7 @@ class ServerConnection:
                 self.state = State.CLOSED
                 raise HandshakeError(f"connection must start with b'API\\x00', got {prefix!r}")
             self.state = State.AWAIT_GREETING
-        try:
-            payloads = self._buffer.drain()
-        except ProtocolError:
-            self.state = State.CLOSED
-            raise
+        payloads, too_large = self._buffer.drain_partial()
         for payload in payloads:
             if self.state is State.AWAIT_GREETING:
                 events.append(self._on_greeting(payload))
@@ -98,6 +97,15 @@ class ServerConnection:
                 break
             else:
                 events.append(self._on_request(payload))
+        if too_large is not None and self.state is not State.CLOSED:
+            # The frames before the oversized one arrived whole: they come with the error,
+            # so what they ask is answered however the bytes were split into reads. The
+            # connection then takes no more data, but can still send until `close()`.
+            too_large.events = tuple(events)
+            self._broken = too_large
+            if not events:
+                self.state = State.CLOSED
+            raise too_large
         return events
 
     def _on_greeting(self, payload: bytes) -> Event:

@@ -2,7 +2,14 @@
 
 
 class ProtocolError(Exception):
-    """Base class: the peer sent something that is not valid TWS API traffic."""
+    """Base class: the peer sent something that is not valid TWS API traffic.
+
+    When `ServerConnection.receive_data` raises it, `events` holds what the same bytes
+    held before the break (requests that arrived whole before an oversized frame): the
+    connection takes no more data but can still send, so a server answers them, then
+    closes."""
+
+    events: tuple = ()
 
 
 class FrameTooLarge(ProtocolError):

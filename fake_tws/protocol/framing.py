@@ -37,12 +37,22 @@ class FrameBuffer:
 
     def drain(self) -> list[bytes]:
         """Every complete payload in the buffer."""
+        frames, too_large = self.drain_partial()
+        if too_large is not None:
+            raise too_large
+        return frames
+
+    def drain_partial(self) -> tuple[list[bytes], FrameTooLarge | None]:
+        """Like `drain`, but an oversized header does not lose the frames before it: they
+        are returned with its error (the header stays in the buffer)."""
         frames: list[bytes] = []
+        too_large = None
         buf, pos, end = self._buf, self._pos, len(self._buf)
         while end - pos >= 4:
             (size,) = _HEADER.unpack_from(buf, pos)
             if size > self.max_frame:
-                raise FrameTooLarge(size, self.max_frame)
+                too_large = FrameTooLarge(size, self.max_frame)
+                break
             if end - pos - 4 < size:
                 break
             frames.append(bytes(buf[pos + 4 : pos + 4 + size]))
@@ -54,7 +64,7 @@ class FrameBuffer:
             del buf[:pos]
             pos = 0
         self._pos = pos
-        return frames
+        return frames, too_large
 
     def take_raw(self, n: int) -> bytes | None:
         """Take `n` unframed bytes (the `API\\0` greeting prefix), or None if not yet here."""

@@ -417,7 +417,7 @@ def test_executions_filter_and_recover_fills_after_a_reconnect(tws):
 async def ib_async_connect(tws: Harness, client_id: int, fetch=StartupFetchNONE) -> IB:
     ib = IB()
     await ib.connectAsync(
-        "127.0.0.1", tws.server.port, clientId=client_id, timeout=0.5, fetchFields=fetch
+        "127.0.0.1", tws.server.port, clientId=client_id, timeout=10, fetchFields=fetch
     )
     return ib
 
