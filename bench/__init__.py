@@ -18,18 +18,8 @@ What bench.harness offers a new benchmark:
 - `peak_rss()`, `percentile()`, `wait_until()`; a server in its own process, for memory
   or to keep it off the load generator's GIL: see bench_many_clients (`--serve`).
 
-Benchmarks still to come, and what each needs:
-
-- Scenario test wall time: run the shipped scenarios (`Server(scenario=...)` on a
-  BenchServer-like virtual clock, or `pytest tests/scenarios` in a subprocess) against
-  a baseline of the same tests' fixture cost with the scenario engine idle; QUICK: one
-  scenario.
-- A 6.5-hour virtual session replay: `drive(steps=23_400)` with subscriptions and
-  resting orders, journal capped, wall time per virtual hour against the clock driven
-  with no subscriptions; peak RSS as in bench_many_clients. It will show the broker's
-  costs that grow with the time of day and with the number of orders.
-- Ours vs NautilusTrader's IB adapter: ticks into the DataEngine (count at a message
-  bus subscriber, pass it as `consumed` to `drive`) and historical bars into a
-  ParquetDataCatalog (bars/s), ours (adapter/) as value, theirs as baseline, both
-  against the same BenchServer; needs nautilus_trader's adapter importable in the venv.
+Still to come: ours vs NautilusTrader's IB adapter for ticks into the DataEngine and the
+order round trip (count at a message bus subscriber, pass it as `consumed` to `drive`),
+both against the same BenchServer. (Historical bars into a catalog, ours vs theirs, is
+bench_historical.)
 """

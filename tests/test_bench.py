@@ -27,6 +27,11 @@ EXPECTED = (
     "orders: placeOrder->Filled p99",
     "many clients: messages lost",
     "many clients: server peak RSS",
+    "scenarios: orders/partial_fills test median",
+    "scenarios: orders/partial_fills test p90",
+    "session replay: wall s vs 2 s goal",
+    "session replay: wall s vs bare clock",
+    "session replay: 1-min bars complete",
 )
 FIELDS = {
     "name": str,
