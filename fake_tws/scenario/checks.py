@@ -20,7 +20,7 @@ from .actions import ORDER_ACTIONS, Step
 from .errors import ScenarioIssue, SourceDoc, unknown_key_issues, validation_issue
 from .events import EVENT_TYPES
 from .matchers import BINDING_RE, Op, is_binding
-from .paths import FieldPathError, resolve_path, suggestion, unwrap
+from .paths import FieldPathError, resolve_path, suggestion, type_info, unwrap
 from .schema import Rule, World
 from .yaml_nodes import Segment, node_at
 
@@ -324,7 +324,7 @@ class Checker:
         if unknown:
             self.issues.extend(unknown)
             return
-        info = mi.type_info(cls)
+        info = type_info(cls)
 
         def convert(data: Any) -> object:
             return msgspec.convert(_with_dummies(data, info), cls, strict=True)

@@ -20,7 +20,7 @@ from yaml.nodes import Node, ScalarNode
 
 from .actions import Step
 from .matchers import BINDING_PATTERN
-from .paths import suggestion, unwrap
+from .paths import suggestion, type_info, unwrap
 from .yaml_nodes import Segment, key_node, node_at, show
 
 
@@ -256,7 +256,7 @@ def validation_issue(
     `prefix` is where `data` sits in the file, when only part of it was converted.
     """
     message, segments = _pin_dict_keys(err, data, convert)
-    root = mi.type_info(root_type)
+    root = type_info(root_type)
     full = [*prefix, *segments]
 
     m = re.fullmatch(r"Object contains unknown field `(.+)`", message)
@@ -320,7 +320,7 @@ def unknown_key_issues(
     fields on the wire, are strict in scenario files.
     """
     issues: list[ScenarioIssue] = []
-    _collect_unknown(doc, data, mi.type_info(root_type), list(prefix), issues)
+    _collect_unknown(doc, data, type_info(root_type), list(prefix), issues)
     return issues
 
 

@@ -9,6 +9,7 @@ Paths go through nested structs only, never into lists.
 from __future__ import annotations
 
 import difflib
+import functools
 from typing import Any
 
 import msgspec
@@ -53,13 +54,20 @@ def _nested_fields(info: mi.StructType, prefix: tuple[str, ...], depth: int, out
             _nested_fields(inner, (*prefix, f.encode_name), depth + 1, out)
 
 
+@functools.cache
+def type_info(cls: type) -> mi.Type:
+    """msgspec's description of a type, computed once: loading a scenario asks for the
+    same message and struct types many times, and each inspection walks the whole type."""
+    return mi.type_info(cls)
+
+
 def resolve_path(cls: type, path: str) -> tuple[tuple[str, ...], mi.Type]:
     """The full field path and its type for `path` on message type `cls`.
 
     Raises FieldPathError naming the first segment that does not exist (with a
     suggestion), or the candidates when a bare name is ambiguous.
     """
-    info = mi.type_info(cls)
+    info = type_info(cls)
     segments = path.split(".")
     if len(segments) == 1:
         top = struct_fields(info) or {}
