@@ -6,7 +6,7 @@ adapter's arguments so its expectations carry over:
 - ``openOrder-{account}``: ``(order_ref, order, order_state)``
 - ``orderStatus-{account}``: ``(order_ref, order_status, avg_fill_price, filled,
   remaining)``; also ``order_status="Rejected"``/``"Cancelled"`` with ``reason`` for an
-  IB error that rejected or cancelled the order
+  IB error that rejected or cancelled the order (and ``error``, the ``IBError`` with its code)
 - ``execDetails-{account}``: ``(order_ref, execution, commission_report, contract)``, once
   per live fill, when both the execution and its commission report are in
 - ``orderError-{account}``: ``(order_ref, order_id, error, effect)`` for a refused cancel
@@ -189,6 +189,7 @@ class InteractiveBrokersClientOrderMixin(_Base):
                 order_ref=record.order_ref,
                 order_status=status,
                 reason=error.message,
+                error=error,
             )
         elif not self._emit(
             f"orderError-{record.account}",

@@ -141,13 +141,14 @@ async def test_a_rejected_order_is_reported_as_rejected(connect, gateway):
     statuses = Events()
     client.subscribe_event("orderStatus-DU1", statuses)
     client.place_order(limit_order(client.next_order_id()))
-    assert await statuses.wait() == [
-        {
-            "order_ref": "O-1",
-            "order_status": "Rejected",
-            "reason": "Order rejected - reason:Insufficient margin",
-        },
-    ]
+    [status] = await statuses.wait()
+    error = status.pop("error")
+    assert status == {
+        "order_ref": "O-1",
+        "order_status": "Rejected",
+        "reason": "Order rejected - reason:Insufficient margin",
+    }
+    assert (error.code, error.message) == (201, "Order rejected - reason:Insufficient margin")
 
 
 @pytest.mark.asyncio
