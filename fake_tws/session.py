@@ -281,6 +281,9 @@ class Session:
         self.tasks: TaskRunner | None = None  # set by the transport
         self.closed_by_server = False  # closed from this side (a fault, a refusal)
         self._streams: dict[int, TaskHandle] = {}  # spawned tasks still running
+        # Called when cancel_streams drops everything, so registries of subscriptions
+        # forget them at once (the tasks' own cleanup runs later, at their next await).
+        self._on_streams_cancelled: list[Callable[[], None]] = []
         self._stream_seq = 0
 
     # -- what handlers use -------------------------------------------------------
@@ -342,7 +345,13 @@ class Session:
         self._streams.clear()
         for handle in handles:
             handle.cancel()
+        for forget in self._on_streams_cancelled:
+            forget()
         return len(handles)
+
+    def on_streams_cancelled(self, forget: Callable[[], None]) -> None:
+        """Call `forget()` whenever cancel_streams drops this connection's streams."""
+        self._on_streams_cancelled.append(forget)
 
     def error(self, req_id: int, code: int, text: str) -> None:
         self.send(rs.Error(reqId=req_id, errorCode=code, errorString=text))

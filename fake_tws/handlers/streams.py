@@ -105,6 +105,13 @@ class Subscriptions:
         if self._streams.get((stream.kind, stream.req_id)) is stream:
             del self._streams[(stream.kind, stream.req_id)]
 
+    def forget_all(self) -> None:
+        """Every stream was cancelled at once (IB dropping subscriptions with 1101): a
+        client resubscribing right away reuses its ids, so none may linger here."""
+        for stream in self._streams.values():
+            stream.active = False
+        self._streams.clear()
+
     def cancel(self, kind: str, req_id: int) -> Stream | None:
         """Stop a stream; None if there was none."""
         stream = self._streams.pop((kind, req_id), None)
@@ -120,6 +127,7 @@ def subscriptions(session: Session) -> Subscriptions:
     found = _SUBSCRIPTIONS.get(session)
     if found is None:
         found = _SUBSCRIPTIONS[session] = Subscriptions()
+        session.on_streams_cancelled(found.forget_all)
     return found
 
 

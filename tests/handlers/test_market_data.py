@@ -147,6 +147,19 @@ async def test_a_duplicate_ticker_id_is_refused_and_an_unknown_contract_gets_200
         ]
 
 
+async def test_after_ib_drops_every_stream_a_client_may_resubscribe_with_the_same_id_at_once():
+    # 1101: IB dropped the subscriptions; clients resubscribe on the spot, before the
+    # cancelled stream tasks have run their cleanup.
+    async with connected() as client:
+        client.send(lambda c: c.reqMktData(1, aapl(), "", False, False, []))
+        client.take()
+        assert client.session.cancel_streams() == 1
+        client.send(lambda c: c.reqMktData(1, aapl(), "", False, False, []))
+        assert errors(client.take()) == []
+        await client.advance(1)
+        assert of(client.take(), rs.TickSize), "the new stream ticks"
+
+
 async def test_forex_has_bid_and_ask_but_no_trades():
     async with connected() as client:
         client.send(lambda c: c.reqMktData(3, eur_gbp(), "", False, False, []))
