@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 CLIENTS = ("ibapi", "ib_async", "adapter", "nautilus_trader")
 # Only the demo puts fake_tws and the clients together.
-MAY_IMPORT_CLIENTS = {"fake_tws.demo"}
+MAY_IMPORT_CLIENTS = {"fake_tws.demo", "fake_tws.demo.node", "fake_tws.demo.strategy"}
 
 
 def module_name(path: Path) -> str:
