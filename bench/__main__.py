@@ -3,8 +3,9 @@
 Each benchmark module `bench/bench_*.py` has `run() -> list[Result]`. Ratios compare a
 measurement with a baseline taken in the same run, so a noisy machine affects both.
 `python -m bench codec` runs only the modules whose name contains "codec";
-`--out PATH` writes the results there instead.
-Exit status 1 if any ratio misses its goal.
+`--out PATH` writes the results there instead. `--write-readme` also rewrites the README's
+benchmark table from this run; `--readme-from FILE` rewrites it from an earlier run's
+results without running anything. Exit status 1 if any ratio misses its goal.
 
 With FAKE_TWS_BENCH_QUICK=1 every benchmark runs for a fraction of a second (a smoke test
 of the machinery, tests/test_bench.py): its numbers mean nothing, so missed goals do not
@@ -24,6 +25,9 @@ from .harness import QUICK
 from .result import Result
 
 HERE = Path(__file__).parent
+README = HERE.parent / "README.md"
+README_START = "<!-- bench-table:start -->"
+README_END = "<!-- bench-table:end -->"
 
 
 def discover(filters: list[str]) -> list[str]:
@@ -51,12 +55,48 @@ def render(results: list[Result]) -> str:
     )
 
 
+def markdown(results: list[Result]) -> str:
+    """The results as a Markdown table (what the README shows)."""
+    lines = [
+        "| benchmark | value | baseline | ratio | goal | |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.value:,.1f} {r.unit} | {r.baseline:,.1f} | {r.ratio:.3f} "
+            f"| {r.goal:.3f} | {'ok' if r.met else 'missed'} |"
+        )
+    return "\n".join(lines)
+
+
+def write_readme(results: list[Result], readme: Path = README) -> None:
+    """Replace the README's table between its markers with these results."""
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise SystemExit(f"{readme} has no {README_START} ... {README_END} block")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    table = markdown(results)
+    readme.write_text(f"{head}{README_START}\n{table}\n{README_END}{tail}")
+
+
+def _option(argv: list[str], name: str) -> tuple[str | None, list[str]]:
+    if name not in argv:
+        return None, argv
+    at = argv.index(name)
+    return argv[at + 1], argv[:at] + argv[at + 2 :]
+
+
 def main(argv: list[str]) -> int:
-    out = HERE / "results.json"
-    if "--out" in argv:
-        at = argv.index("--out")
-        out = Path(argv[at + 1])
-        argv = argv[:at] + argv[at + 2 :]
+    source, argv = _option(argv, "--readme-from")
+    if source is not None:
+        write_readme(msgspec.json.decode(Path(source).read_bytes(), type=list[Result]))
+        print(f"wrote the benchmark table of {source} into {README}", file=sys.stderr)
+        return 0
+    out_path, argv = _option(argv, "--out")
+    out = Path(out_path) if out_path else HERE / "results.json"
+    readme = "--write-readme" in argv
+    argv = [a for a in argv if a != "--write-readme"]
     if QUICK:
         print("quick mode (FAKE_TWS_BENCH_QUICK): the numbers mean nothing", file=sys.stderr)
     results: list[Result] = []
@@ -67,6 +107,8 @@ def main(argv: list[str]) -> int:
     print(render(results))
     out.write_bytes(msgspec.json.format(msgspec.json.encode(results)))
     print(f"\nwrote {out}", file=sys.stderr)
+    if readme:
+        write_readme(results)
     return 0 if QUICK or all(r.met for r in results) else 1
 
 

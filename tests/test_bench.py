@@ -79,3 +79,15 @@ def test_make_bench_runs_every_benchmark_quickly_and_writes_results(tmp_path):
     # Not speed, but correctness: no client of the many-clients run lost a message.
     (lost,) = [r for r in results if r["name"].startswith("many clients: messages lost")]
     assert lost["value"] == 0 and lost["ratio"] == 1.0
+
+
+def test_the_readme_table_is_written_from_results_between_its_markers(tmp_path):
+    from bench.__main__ import README_END, README_START, write_readme
+    from bench.result import Result
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{README_START}\nold\n{README_END}\n\nafter\n")
+    write_readme([Result("codec: x", 2.0, "frames/s", 4.0, 0.5, 0.1)], readme)
+    text = readme.read_text()
+    assert "old" not in text and text.endswith("\n\nafter\n")
+    assert "| codec: x | 2.0 frames/s | 4.0 | 0.500 | 0.100 | ok |" in text
