@@ -49,22 +49,37 @@ class RealClock(Clock):
 
 
 class _Wakeup:
-    __slots__ = ("deadline", "event", "seq", "token")
+    """One sleeping task: rescheduled once the clock passes its deadline."""
 
-    def __init__(self, deadline: datetime, seq: int) -> None:
-        self.deadline = deadline
-        self.seq = seq
-        self.event = trio.Event()
+    __slots__ = ("fired", "task", "token")
+
+    def __init__(self) -> None:
+        self.task = trio.lowlevel.current_task()
         self.token = trio.lowlevel.current_trio_token()
+        # Taken off the heap: by time passing its deadline (the task will be woken) or
+        # by a cancellation (it was).
+        self.fired = False
 
-    def __lt__(self, other: _Wakeup) -> bool:
-        return (self.deadline, self.seq) < (other.deadline, other.seq)
-
-    def fire(self) -> None:
+    def fire(self, here: trio.lowlevel.TrioToken | None) -> None:
+        """Wake the sleeper. `here` is the trio run the clock is moved from, if any."""
+        self.fired = True
+        if self.token is here:
+            # Moved from the sleeper's own trio thread (a task or callback of its run):
+            # reschedule it directly.
+            trio.lowlevel.reschedule(self.task)
+            return
         # run_sync_soon is thread-safe, so `advance` may be called from any thread,
-        # including a test's thread while the server runs in a ServerThread.
+        # including a test's thread while the server runs in a ServerThread. (The task
+        # is blocked by then: callbacks run between task steps.)
         with contextlib.suppress(trio.RunFinishedError):
-            self.token.run_sync_soon(self.event.set)
+            self.token.run_sync_soon(trio.lowlevel.reschedule, self.task)
+
+
+def _current_token() -> trio.lowlevel.TrioToken | None:
+    try:
+        return trio.lowlevel.current_trio_token()
+    except RuntimeError:  # not in a trio thread
+        return None
 
 
 class VirtualClock(Clock):
@@ -74,13 +89,20 @@ class VirtualClock(Clock):
         if start.tzinfo is None:
             raise ValueError("VirtualClock needs an aware datetime (e.g. tzinfo=UTC)")
         self._now = start.astimezone(UTC)
+        self._time = self._now.timestamp()
         self._lock = threading.Lock()
-        self._wakeups: list[_Wakeup] = []
+        # A heap of (deadline, seq, wakeup): seq is unique, so wakeups are never compared.
+        self._wakeups: list[tuple[datetime, int, _Wakeup]] = []
         self._seq = itertools.count()
+        self._delta = (0.0, timedelta(0))  # the last sleep's (seconds, timedelta)
 
+    # Reading one attribute is atomic: `now` and `time` need no lock (both are asked
+    # for several times per message sent).
     def now(self) -> datetime:
-        with self._lock:
-            return self._now
+        return self._now
+
+    def time(self) -> float:
+        return self._time
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
@@ -99,26 +121,36 @@ class VirtualClock(Clock):
 
     def _move_to(self, when: datetime) -> None:
         self._now = when
-        while self._wakeups and self._wakeups[0].deadline <= when:
-            heapq.heappop(self._wakeups).fire()
+        self._time = when.timestamp()
+        wakeups = self._wakeups
+        if not wakeups or wakeups[0][0] > when:
+            return
+        here = _current_token()
+        while wakeups and wakeups[0][0] <= when:
+            heapq.heappop(wakeups)[2].fire(here)
 
     async def sleep(self, seconds: float) -> None:
-        with self._lock:
-            if seconds <= 0:
-                wakeup = None
-            else:
-                wakeup = _Wakeup(self._now + timedelta(seconds=seconds), next(self._seq))
-                heapq.heappush(self._wakeups, wakeup)
-        if wakeup is None:
+        if seconds <= 0:
             await trio.lowlevel.checkpoint()
             return
-        try:
-            await wakeup.event.wait()
-        finally:
+        delta = self._delta
+        if delta[0] != seconds:  # streams sleep the same step again and again
+            delta = self._delta = (seconds, timedelta(seconds=seconds))
+        wakeup = _Wakeup()
+        with self._lock:
+            entry = (self._now + delta[1], next(self._seq), wakeup)
+            heapq.heappush(self._wakeups, entry)
+
+        def abort(_: object) -> trio.lowlevel.Abort:
             with self._lock:
-                if wakeup in self._wakeups:  # cancelled before its time: forget it
-                    self._wakeups.remove(wakeup)
-                    heapq.heapify(self._wakeups)
+                if wakeup.fired:  # its wake-up is on its way: let it come
+                    return trio.lowlevel.Abort.FAILED
+                wakeup.fired = True  # cancelled before its time: forget it
+                self._wakeups.remove(entry)
+                heapq.heapify(self._wakeups)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
 
     @property
     def sleepers(self) -> int:

@@ -62,7 +62,7 @@ class Note(msgspec.Struct, frozen=True):
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per message: no __dict__ to build or collect
 class Entry:
     seq: int
     client_id: int
@@ -230,11 +230,18 @@ class Journal:
         if limit is not None and limit < 1:
             raise ValueError(f"a journal limit must be at least 1, not {limit}")
         self._clock = clock
-        self._entries: list[Entry] = []
+        # Entries, or (seq, client_id, message, virtual_time, wall_time) for a message sent
+        # through `log_sent`, made an Entry when first read: a journal that is never read
+        # (a benchmark, `serve`) then holds no object per message for the garbage
+        # collector to go through again and again. Those before `_built` are Entries.
+        self._entries: list[Entry | tuple] = []
+        self._built = 0
         self._last_seq = 0
         self.limit = limit
         self.dropped = 0  # entries forgotten because of `limit`
-        self._changed = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._waiters = 0  # threads in wait_for: only they need a notify
         self._started = time.time()
         self._listeners: list[Callable[[Entry], None]] = []
         self.transcript_limit = transcript_limit
@@ -251,27 +258,51 @@ class Journal:
     ) -> Entry:
         if virtual_time is None and self._clock is not None:
             virtual_time = self._clock()
-        with self._changed:
-            self._last_seq += 1
-            entry = Entry(
-                seq=self._last_seq,
-                client_id=client_id,
-                direction=direction,
-                message=message,
-                virtual_time=virtual_time,
-                wall_time=time.time(),
-            )
-            self._entries.append(entry)
-            if self.limit is not None and len(self._entries) > self.limit:
-                # Forget in blocks: one deletion per limit/10 records keeps this O(1)
-                # amortized.
-                forget = len(self._entries) - self.limit + self.limit // 10
-                del self._entries[:forget]
-                self.dropped += forget
-            self._changed.notify_all()
+        with self._lock:  # (the condition's lock, taken directly: this runs per message)
+            self._last_seq = seq = self._last_seq + 1
+            # (seq, client_id, direction, message, virtual_time, wall_time)
+            entry = Entry(seq, client_id, direction, message, virtual_time, time.time())
+            self._append(entry)
         for listener in self._listeners:
             listener(entry)
         return entry
+
+    def log_sent(self, client_id: int, message: msgspec.Struct) -> None:
+        """`record_sent` without the entry: what a session calls for every message."""
+        if self._listeners:  # they want the entry now
+            self.record(client_id, Direction.SENT, message)
+            return
+        virtual_time = self._clock() if self._clock is not None else None
+        with self._lock:
+            self._last_seq = seq = self._last_seq + 1
+            self._append((seq, client_id, message, virtual_time, time.time()))
+
+    def _append(self, item: Entry | tuple) -> None:
+        """Add one record (holding the lock)."""
+        entries = self._entries
+        entries.append(item)
+        if item.__class__ is Entry and self._built == len(entries) - 1:
+            self._built += 1
+        if self.limit is not None and len(entries) > self.limit:
+            # Forget in blocks: one deletion per limit/10 records keeps this O(1)
+            # amortized.
+            forget = len(entries) - self.limit + self.limit // 10
+            del entries[:forget]
+            self.dropped += forget
+            self._built = max(0, self._built - forget)
+        if self._waiters:
+            self._changed.notify_all()
+
+    def _build(self) -> list[Entry]:
+        """Every entry kept, each an Entry from now on (holding the lock)."""
+        entries = self._entries
+        for i in range(self._built, len(entries)):
+            item = entries[i]
+            if item.__class__ is not Entry:
+                seq, client_id, message, virtual_time, wall_time = item
+                entries[i] = Entry(seq, client_id, Direction.SENT, message, virtual_time, wall_time)
+        self._built = len(entries)
+        return entries  # type: ignore[return-value]
 
     def listen(self, listener: Callable[[Entry], None]) -> Callable[[], None]:
         """Call `listener(entry)` after each record, in the recording thread (the server's);
@@ -292,13 +323,14 @@ class Journal:
         """Forget everything recorded so far (sequence numbers continue)."""
         with self._changed:
             self._entries = []
+            self._built = 0
 
     # reading
 
     @property
     def entries(self) -> list[Entry]:
         with self._changed:
-            return list(self._entries)
+            return list(self._build())
 
     def __len__(self) -> int:
         with self._changed:
@@ -424,15 +456,20 @@ class Journal:
                 # Entries kept have consecutive seqs ending at _last_seq (a limit or
                 # `clear` only ever removes the oldest), so the unseen ones are the tail.
                 unseen = self._last_seq - checked
-                for entry in self._entries[max(0, len(self._entries) - unseen) :]:
+                built = self._build()
+                for entry in built[max(0, len(built) - unseen) :]:
                     if expect.matches(entry):
                         return entry
                 checked = self._last_seq
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    entries = list(self._entries)
+                    entries = list(self._build())
                     break
-                self._changed.wait(remaining)
+                self._waiters += 1
+                try:
+                    self._changed.wait(remaining)
+                finally:
+                    self._waiters -= 1
         lines = [f"waited {timeout}s for {expect}, it did not come"]
         raise AssertionError(self._with_transcript(lines, entries))
 

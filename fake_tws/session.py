@@ -311,7 +311,7 @@ class Session:
                 return
             message = changed
         self.link.send(self.conn.send(message))
-        self.gateway.journal.record_sent(self.journal_id, message)
+        self.gateway.journal.log_sent(self.journal_id, message)
 
     def send_raw(self, fields: tuple[str, ...]) -> None:
         """One frame of text fields, outside the typed table (a scenario's `raw`)."""

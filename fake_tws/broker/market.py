@@ -128,6 +128,14 @@ class Market:
         self._static = static  # prices move only by set_price
         self._tapes: dict[int, Tape] = {}
         self.version = 0  # bumps whenever prices are overridden
+        # The last quote made per (conId, market data type), as (time, version, quote):
+        # every subscription to an instrument asks for the same one each second.
+        self._quotes: dict[tuple[int, int], tuple[float, int, Quote]] = {}
+        # Per (conId, delayed): a quote and the stretch [from, until) of the same session
+        # in which everything but its time and sizes stays the same (no print, override
+        # or session boundary in between; see Tape.stable_until), with the number of
+        # overrides it was made with.
+        self._bases: dict[tuple[int, bool], tuple[float, float, int, Session, Quote]] = {}
 
     def tape(self, con_id: int) -> Tape:
         tape = self._tapes.get(con_id)
@@ -154,12 +162,47 @@ class Market:
         return None if ref is None else self.tape(con_id).price(ref[0])
 
     def quote(self, con_id: int, at: Moment, market_data_type: int = 1) -> Quote:
-        tape = self.tape(con_id)
         t = _epoch(at)
-        if market_data_type in (MarketDataType.DELAYED, MarketDataType.DELAYED_FROZEN):
+        key = (con_id, market_data_type)
+        cached = self._quotes.get(key)
+        if cached is not None and cached[0] == t and cached[1] == self.version:
+            return cached[2]  # a frozen struct: one per instrument and moment
+        quote = self._quote(con_id, t, market_data_type)
+        self._quotes[key] = (t, self.version, quote)
+        return quote
+
+    def _quote(self, con_id: int, t: float, market_data_type: int) -> Quote:
+        tape = self.tape(con_id)
+        delayed = market_data_type in (MarketDataType.DELAYED, MarketDataType.DELAYED_FROZEN)
+        if delayed:
             t -= DELAY_SECONDS
         unit = tape.size_unit
-        session = tape.schedule.session_at(t)
+        session = tape.session_at(t)
+        basis = self._bases.get((con_id, delayed))
+        if (
+            basis is not None
+            and basis[0] <= t < basis[1]
+            and basis[3] is session
+            and basis[2] == tape.overrides
+        ):
+            bid_units, ask_units = tape.quote_sizes(int(t))
+            return msgspec.structs.replace(
+                basis[4],
+                time=from_epoch(t),
+                market_data_type=market_data_type,
+                bid_size=bid_units * unit,
+                ask_size=ask_units * unit,
+            )
+        quote = self._make_quote(tape, t, market_data_type, session)
+        if session is not None and quote.bid is not None:
+            until = tape.stable_until(t, session)
+            self._bases[(con_id, delayed)] = (t, until, tape.overrides, session, quote)
+        return quote
+
+    def _make_quote(
+        self, tape: Tape, t: float, market_data_type: int, session: Session | None
+    ) -> Quote:
+        unit = tape.size_unit
         ref = tape.reference_ticks(t)
         if ref is None:
             return Quote(
@@ -212,11 +255,11 @@ class Market:
         if current is None:
             return None, None
         end = min(math.floor(t) + 1, current.liquid_end)
-        so_far = tape.range_summary(tape.day(current), current.liquid_start, end)
-        before = tape.schedule.previous_session(current.start, limit_days=60)
+        so_far = tape.liquid_so_far(current, end)
+        before = tape.session_before(current)
         close = None
         if before is not None:
-            whole = tape.range_summary(tape.day(before), before.liquid_start, before.liquid_end)
+            whole = tape.whole_liquid(before)
             close = tape.price(whole.close) if whole else None
         return so_far, close
 
@@ -225,7 +268,7 @@ class Market:
         tape = self.tape(con_id)
         a, b = _epoch(start), _epoch(end)
         out: list[TradePrint] = []
-        for session in tape.schedule.sessions_between(a, b):
+        for session in tape.sessions_between(a, b):
             day = tape.day(session)
             lo, hi = max(a, session.start), min(b, session.end)
             for i in range(day.minute_index(lo), day.minute_index(math.ceil(hi) - 1) + 1):
@@ -368,7 +411,7 @@ class Market:
         return self.tape(con_id).windows(_epoch(start), _epoch(end), rth)
 
     def session_at(self, con_id: int, at: Moment) -> Session | None:
-        return self.tape(con_id).schedule.session_at(_epoch(at))
+        return self.tape(con_id).session_at(_epoch(at))
 
     def next_session(self, con_id: int, at: Moment) -> Session | None:
         return self.tape(con_id).schedule.next_session(_epoch(at), limit_days=60)
@@ -507,7 +550,7 @@ class Market:
         a = self._duration_start(tape, b, duration, use_rth)
         zone = tape.schedule.zone
         out = []
-        for session in tape.schedule.sessions_between(a, b):
+        for session in tape.sessions_between(a, b):
             s, e = session.window(use_rth)
             out.append(
                 HistoricalSession(
@@ -553,7 +596,7 @@ class Market:
         self, tape: Tape, a: float, b: float, seconds: int, what: str, use_rth: bool
     ) -> list[Bar]:
         out: list[Bar] = []
-        for session in tape.schedule.sessions_between(a, b):
+        for session in tape.sessions_between(a, b):
             lo, hi = session.window(use_rth)
             local = self._local_offset(tape, lo)
             first_bucket = (max(a, lo) + local) // seconds * seconds - local
@@ -579,7 +622,7 @@ class Market:
     ) -> list[Bar]:
         out: list[Bar] = []
         con_id = tape.instrument.con_id
-        for session in tape.schedule.sessions_between(a, b):
+        for session in tape.sessions_between(a, b):
             lo, hi = session.window(use_rth)
             lo = max(lo, math.floor(a / seconds) * seconds)
             hi = min(hi, b)
@@ -618,7 +661,7 @@ class Market:
         self, tape: Tape, a: float, b: float, unit: str, what: str, use_rth: bool
     ) -> list[Bar]:
         days: list[tuple[date, Summary, float, int]] = []
-        for session in tape.schedule.sessions_between(a, b):
+        for session in tape.sessions_between(a, b):
             lo, hi = session.window(use_rth)
             if hi <= a or lo >= b:
                 continue

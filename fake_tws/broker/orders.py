@@ -175,12 +175,20 @@ class OrderEngine:
         self._cursor = now().timestamp()
         self._pending_plans: list[tuple[int | None, FillPlan]] = []
         self._planned: dict[tuple[int, int], FillPlan] = {}  # by (client, order id) to come
+        # Indexes, so placing and advancing cost what the open orders cost, not what every
+        # order ever placed does (`_orders` only grows):
+        # orders not done yet, by seq (in seq order; done is final, so pruned lazily),
+        self._open: dict[int, OrderRecord] = {}
+        # orders filed under (client id, parentId), as their order said when placed or
+        # modified (`_children` checks each against its order as it is now),
+        self._by_parent: dict[tuple[int, int], dict[int, OrderRecord]] = {}
+        # and the highest order id each client used.
+        self._last_id: dict[int, int] = {}
 
     # --- ids and lookups -----------------------------------------------------------------
 
     def next_order_id(self, client_id: int) -> int:
-        used = [oid for (cid, oid) in self._orders if cid == client_id]
-        return max(used, default=0) + 1
+        return self._last_id.get(client_id, 0) + 1
 
     def record(self, client_id: int, order_id: int) -> OrderRecord | None:
         return self._orders.get((client_id, order_id))
@@ -189,7 +197,7 @@ class OrderEngine:
         """Live orders, of one client or (None) of all clients."""
         return [
             self._view(r)
-            for r in sorted(self._orders.values(), key=lambda r: r.seq)
+            for r in self._open_records()
             if r.live and (client_id is None or r.client_id == client_id)
         ]
 
@@ -359,6 +367,9 @@ class OrderEngine:
         rec.order = self._normalized(rec, order)
         self._take_pending_plan(rec)
         self._orders[key] = rec
+        self._open[rec.seq] = rec
+        self._last_id[client_id] = max(self._last_id.get(client_id, order_id), order_id)
+        self._file_child(rec)
         if not order.transmit:
             return []
         return self._transmit_group(rec, t)
@@ -481,6 +492,7 @@ class OrderEngine:
             ))]  # fmt: skip
         old = rec.order
         rec.order = self._normalized(rec, order)
+        self._file_child(rec)
         rec.version += 1
         if rules.order_type(old) != rec.kind or old.auxPrice != order.auxPrice:
             rec.triggered = False
@@ -498,7 +510,7 @@ class OrderEngine:
         """cancelOrder from `client_id`: its own order, or another client's live one."""
         rec = self._orders.get((client_id, order_id))
         if rec is None:
-            others = [r for (c, o), r in self._orders.items() if o == order_id and r.live]
+            others = [r for r in self._open_records() if r.order_id == order_id and r.live]
             rec = others[0] if len(others) == 1 else None
         if rec is None:
             return [self._error(client_id, order_id, rules.cancel_not_found(order_id))]
@@ -510,7 +522,7 @@ class OrderEngine:
     def global_cancel(self) -> list[Event]:
         t = self._now().timestamp()
         events: list[Event] = []
-        for rec in sorted(self._orders.values(), key=lambda r: r.seq):
+        for rec in self._open_records():
             if rec.live or (not rec.transmitted and not rec.done):
                 events += self._cancel(rec, t, by_user=True)
         return events
@@ -574,16 +586,30 @@ class OrderEngine:
         return parent is not None and parent.status != "Filled"
 
     def _children(self, rec: OrderRecord) -> list[OrderRecord]:
+        filed = self._by_parent.get((rec.client_id, rec.order_id))
+        if not filed:
+            return []
         return sorted(
             (
                 r
-                for r in self._orders.values()
+                for r in filed.values()
                 if r.client_id == rec.client_id
                 and r.order.parentId == rec.order_id
                 and r is not rec
             ),
             key=lambda r: r.seq,
         )
+
+    def _file_child(self, rec: OrderRecord) -> None:
+        """File `rec` under its order's parentId (after its order was set or changed)."""
+        self._by_parent.setdefault((rec.client_id, rec.order.parentId), {})[rec.seq] = rec
+
+    def _open_records(self) -> list[OrderRecord]:
+        """Orders not done yet, in seq order (forgetting those done since last asked)."""
+        finished = [seq for seq, r in self._open.items() if r.done]
+        for seq in finished:
+            del self._open[seq]
+        return list(self._open.values())
 
     def _activate(self, rec: OrderRecord, t: float) -> list[Event]:
         rec.active_since = t
@@ -844,7 +870,7 @@ class OrderEngine:
         if rec.order.ocaGroup:
             partners += [
                 (r, rec.order.ocaType or 1)
-                for r in self._orders.values()
+                for r in list(self._open.values())
                 if r is not rec
                 and r.live
                 and r.account == rec.account
@@ -913,7 +939,7 @@ class OrderEngine:
             return events
         for _ in range(1_000_000):
             best: tuple[_Next, OrderRecord] | None = None
-            for rec in sorted(self._orders.values(), key=lambda r: r.seq):
+            for rec in self._open_records():
                 if not rec.live or rec.active_since is None:
                     continue
                 nxt = self._next_event(rec, until)

@@ -9,6 +9,14 @@ contains an override instant is recomputed from its prints or minutes.
 Quotes are derived from the last print: bid = last - below, ask = last + above (in
 ticks, below + above = the instrument's spread), with sizes hashed per second. Until
 the first print after an override, the override's target stands in for the last print.
+
+What a stream asks every second is kept (each keyed by the number of overrides, so a
+`set_price` starts them afresh): the session of the moment, the last reference price,
+and, per session, a running summary of its regular hours minute by minute, so the day's
+open/high/low/volume so far cost one partial minute instead of the whole day.
+`stable_until` says how long a quote stays the same but for its time and sizes, and a
+scan of a stretch inside one minute (a resting order, every second) is ruled out by the
+minute's range before any print is looked at.
 """
 
 from __future__ import annotations
@@ -16,11 +24,13 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Iterator
+from datetime import date
+from operator import itemgetter
 
 from .hashing import mix64, stable_key
 from .instruments import Instrument, decimals_of
 from .pricepath import DayTape, PricePath, Print, Summary, merge, shifted, summarize_prints
-from .schedule import Session
+from .schedule import Session, SessionRule
 
 RangeTest = Callable[[int, int], bool]  # could a print in [low, high] match?
 PriceTest = Callable[[int], bool]
@@ -53,11 +63,25 @@ class Tape:
         self._times: list[int] = []
         self._offsets: list[int] = []
         self._targets: list[int] = []
+        # Caches (see the module's docstring); those that depend on prices are keyed by
+        # len(self._times), the number of overrides so far.
+        self._disjoint = _sessions_disjoint(self.schedule)
+        self._prices: dict[float, float] = {}  # price(ticks), as asked
+        self._session: Session | None = None  # the last session session_at found
+        self._reference: tuple[float, int, tuple[int, Print | None] | None] | None = None
+        self._running: _RunningDay | None = None
+        self._whole_liquid: dict[date, tuple[int, Summary | None]] = {}
+        self._previous: dict[date, Session | None] = {}
 
     # --- conversions ----------------------------------------------------------------
 
     def price(self, ticks: float) -> float:
-        return round(ticks * self.tick, self.decimals)
+        price = self._prices.get(ticks)  # (an int and the equal float give the same)
+        if price is None:
+            if len(self._prices) > 4096:
+                self._prices.clear()
+            price = self._prices[ticks] = round(ticks * self.tick, self.decimals)
+        return price
 
     def ticks_at_or_below(self, price: float) -> int:
         return math.floor(price / self.tick + 1e-9)
@@ -69,7 +93,43 @@ class Tape:
         venues = self.instrument.profile.venues
         return venues[mix64(self._venue_salt ^ (epoch * 131 + index)) % len(venues)]
 
+    # --- sessions -------------------------------------------------------------------
+
+    def session_at(self, epoch: float) -> Session | None:
+        """`schedule.session_at(epoch)`, remembering the last session found (sessions of
+        one calendar never overlap, so the one containing `epoch` is the answer)."""
+        s = self._session
+        if s is not None and s.start <= epoch < s.end:
+            return s
+        s = self.schedule.session_at(epoch)
+        if s is not None and self._disjoint:
+            self._session = s
+        return s
+
+    def sessions_between(self, start: float, end: float) -> list[Session]:
+        """`schedule.sessions_between(start, end)`; at once when [start, end) lies inside
+        the session last found (a resting order looks at the last second, every second)."""
+        s = self._session
+        if s is not None and s.start <= start < end <= s.end:
+            return [s]
+        return self.schedule.sessions_between(start, end)
+
+    def session_before(self, session: Session) -> Session | None:
+        """`schedule.previous_session(session.start, limit_days=60)`, once per session."""
+        key = session.trade_date
+        if key in self._previous:
+            return self._previous[key]
+        if len(self._previous) > 512:
+            self._previous.clear()
+        found = self._previous[key] = self.schedule.previous_session(session.start, limit_days=60)
+        return found
+
     # --- overrides ------------------------------------------------------------------
+
+    @property
+    def overrides(self) -> int:
+        """How many price overrides were set (they are only ever added)."""
+        return len(self._times)
 
     def offset_at(self, epoch: float) -> int:
         i = bisect.bisect_right(self._times, epoch) - 1
@@ -159,17 +219,66 @@ class Tape:
                 parts += [p for _, p in self.minute_pieces(day, lo, hi)]
         return merge(parts)
 
+    def liquid_so_far(self, session: Session, end: float) -> Summary | None:
+        """`range_summary(day(session), session.liquid_start, end)`: the regular hours of
+        `session` up to `end`, from a running summary of their whole minutes plus the
+        minute `end` falls in. The same pieces merged in the same order, so the same."""
+        start, liquid_end = session.liquid_start, session.liquid_end
+        if end >= liquid_end:
+            return self.whole_liquid(session)
+        if end <= start or (start - session.start) % 60:
+            return self.range_summary(self.day(session), start, end)
+        running = self._running
+        overrides = len(self._times)
+        if (
+            running is None
+            or running.trade_date != session.trade_date
+            or running.overrides != overrides
+        ):
+            running = self._running = _RunningDay(session.trade_date, overrides, start)
+        day = self.day(session)
+        whole = int(end - start) // 60
+        prefix = running.prefix
+        if whole >= len(prefix):  # summarise the minutes not seen yet, in one pass
+            so_far = prefix[-1]
+            known = start + 60 * (len(prefix) - 1)
+            for _, piece in self.minute_pieces(day, known, start + 60 * whole):
+                so_far = piece if so_far is None else merge((so_far, piece))
+                prefix.append(so_far)
+            while len(prefix) <= whole:  # (a minute always has prints; just in case)
+                prefix.append(so_far)
+        so_far = prefix[whole]
+        boundary = start + 60 * whole
+        if end > boundary:  # the prints of the minute `end` falls in, up to `end`
+            piece = running.partial(self.prints(day, day.minute_index(boundary)), end)
+            if piece is not None:
+                so_far = piece if so_far is None else merge((so_far, piece))
+        return so_far
+
+    def whole_liquid(self, session: Session) -> Summary | None:
+        """The summary of `session`'s regular hours (range_summary), once per session."""
+        overrides = len(self._times)
+        cached = self._whole_liquid.get(session.trade_date)
+        if cached is not None and cached[0] == overrides:
+            return cached[1]
+        if len(self._whole_liquid) > 64:
+            self._whole_liquid.clear()
+        summary = self.range_summary(self.day(session), session.liquid_start, session.liquid_end)
+        self._whole_liquid[session.trade_date] = (overrides, summary)
+        return summary
+
     # --- the last print and the quote -------------------------------------------------
 
     def last_print(self, epoch: float) -> Print | None:
         """The last print at or before `epoch`."""
-        session = self.schedule.session_at(epoch)
+        session = self.session_at(epoch)
         if session is not None:
             day = self.path.day(session)
             for i in range(day.minute_index(epoch), -1, -1):
-                before = [p for p in self.prints(day, i) if p[0] <= epoch]
-                if before:
-                    return before[-1]
+                prints = self.prints(day, i)  # in time order
+                k = bisect.bisect_right(prints, epoch, key=_TIME)
+                if k:
+                    return prints[k - 1]
         previous = self.schedule.previous_session(epoch, limit_days=60)
         if previous is None or previous.trade_date < self.instrument.listed:
             return None
@@ -178,6 +287,15 @@ class Tape:
 
     def reference_ticks(self, epoch: float) -> tuple[int, Print | None] | None:
         """The price quotes are built around at `epoch`, and the last print."""
+        cached = self._reference
+        overrides = len(self._times)
+        if cached is not None and cached[0] == epoch and cached[1] == overrides:
+            return cached[2]
+        result = self._reference_ticks(epoch)
+        self._reference = (epoch, overrides, result)
+        return result
+
+    def _reference_ticks(self, epoch: float) -> tuple[int, Print | None] | None:
         last = self.last_print(epoch)
         i = bisect.bisect_right(self._times, epoch) - 1
         if i >= 0 and (last is None or last[0] < self._times[i]):
@@ -185,6 +303,27 @@ class Tape:
         if last is None:
             return None
         return last[1], last
+
+    def stable_until(self, epoch: float, session: Session) -> float:
+        """A moment until which, from `epoch` (inside `session`), the last print, the
+        override in force, the regular hours so far and which part of the session it is
+        (before, in, after its regular hours) all stay as they are at `epoch`: the next
+        print, override or boundary (the next minute's start if the next print is not in
+        this minute)."""
+        until = session.end
+        for boundary in (session.liquid_start, session.liquid_end):
+            if epoch < boundary:
+                until = boundary
+                break
+        day = self.path.day(session)
+        index = day.minute_index(epoch)
+        prints = self.prints(day, index)
+        k = bisect.bisect_right(prints, epoch, key=_TIME)
+        until = min(until, prints[k][0] if k < len(prints) else day.minute_start(index) + 60)
+        i = bisect.bisect_right(self._times, epoch)
+        if i < len(self._times):
+            until = min(until, self._times[i])
+        return until
 
     def quote_ticks(self, ref: int) -> tuple[int, int]:
         bid = max(1, ref - self.below)
@@ -212,13 +351,15 @@ class Tape:
         Whole sessions and minutes whose [low, high] fails `range_test` are skipped
         without generating their prints, so scanning a quiet month costs a few ms.
         """
-        for session in self.schedule.sessions_between(start, end):
+        for session in self.sessions_between(start, end):
             day = self.path.day(session)
             lo, hi = max(start, session.start), min(end, session.end)
             if lo == session.start and hi == session.end and self.clean(lo, hi):
                 whole = shifted(day.summary, self.offset_at(lo))
                 if not range_test(whole.low, whole.high):
                     continue
+            if lo < hi and not self._may_pass(day, lo, hi, range_test):
+                continue
             for m, piece in self.minute_pieces(day, lo, hi):
                 if not range_test(piece.low, piece.high):
                     continue
@@ -227,6 +368,20 @@ class Tape:
                     if lo <= p[0] < hi and price_test(p[1]):
                         return p
         return None
+
+    def _may_pass(self, day: DayTape, lo: float, hi: float, range_test: RangeTest) -> bool:
+        """False when [lo, hi) lies in one minute whose whole [low, high] fails
+        `range_test`: then no part of it can pass (a part's range lies inside the whole's,
+        and a range test only asks whether a range reaches a level). What a resting order
+        asks every second, without summarising the seconds."""
+        index = day.minute_index(lo)
+        if index != day.minute_index(math.ceil(hi) - 1):
+            return True
+        m = day.minute_start(index)
+        if not self.clean(m, m + 60):
+            return True
+        whole = shifted(day.minute(index), self.offset_at(m))
+        return range_test(whole.low, whole.high)
 
     def scan_trailing(
         self,
@@ -241,7 +396,7 @@ class Tape:
         A sell stop trails the highest print by `stop_of`; a block is skipped when even
         its high could not lift the stop to its low.
         """
-        for session in self.schedule.sessions_between(start, end):
+        for session in self.sessions_between(start, end):
             day = self.path.day(session)
             lo, hi = max(start, session.start), min(end, session.end)
             if lo == session.start and hi == session.end and self.clean(lo, hi):
@@ -273,7 +428,7 @@ class Tape:
 
     def windows(self, start: float, end: float, rth: bool) -> list[tuple[float, float]]:
         out = []
-        for session in self.schedule.sessions_between(start, end):
+        for session in self.sessions_between(start, end):
             a, b = session.window(rth)
             a, b = max(a, start), min(b, end)
             if a < b:
@@ -304,3 +459,44 @@ class Tape:
             cursor = previous.start
         out.reverse()
         return out
+
+
+_TIME = itemgetter(0)
+
+
+class _RunningDay:
+    """One session's regular hours, minute by minute: `prefix[k]` is the summary of
+    their first k whole minutes (None for k = 0)."""
+
+    __slots__ = ("_partial", "overrides", "prefix", "start", "trade_date")
+
+    def __init__(self, trade_date: date, overrides: int, start: int) -> None:
+        self.trade_date = trade_date
+        self.overrides = overrides
+        self.start = start
+        self.prefix: list[Summary | None] = [None]
+        # The last partial minute summarised: (its prints, how many, their summary).
+        self._partial: tuple[list[Print], int, Summary | None] | None = None
+
+    def partial(self, prints: list[Print], end: float) -> Summary | None:
+        """The summary of `prints` (one minute's, in time order) before `end`: what
+        `Tape.minute_pieces` gives for that part of the minute, extended print by print
+        as `end` moves on."""
+        count = bisect.bisect_left(prints, end, key=_TIME)
+        known = self._partial
+        if known is not None and known[0] is prints and known[1] == count:
+            return known[2]
+        if known is not None and known[0] is prints and known[1] < count and known[2]:
+            more = summarize_prints(prints[known[1] : count])
+            summary = merge((known[2], more)) if more is not None else known[2]
+        else:
+            summary = summarize_prints(prints[:count])
+        self._partial = (prints, count, summary)
+        return summary
+
+
+def _sessions_disjoint(rule: SessionRule) -> bool:
+    """Whether a session of `rule` always ends before the next one starts."""
+    if rule.opens_previous_day:
+        return rule.close_minute <= rule.open_minute
+    return rule.close_minute <= rule.open_minute + 1440

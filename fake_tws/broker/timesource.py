@@ -20,11 +20,17 @@ class Clock(Protocol):
 TimeSource = Clock | Callable[[], datetime]
 
 
-def now_function(source: TimeSource) -> Callable[[], datetime]:
-    """Turn a clock or a callable into a callable returning an aware UTC datetime."""
+def raw_now(source: TimeSource) -> Callable[[], datetime]:
+    """The clock's own now(), or the callable: what `now_function` wraps."""
     raw = source.now if isinstance(source, Clock) else source
     if not callable(raw):
         raise TypeError(f"expected a clock with now() or a callable, got {source!r}")
+    return raw
+
+
+def now_function(source: TimeSource) -> Callable[[], datetime]:
+    """Turn a clock or a callable into a callable returning an aware UTC datetime."""
+    raw = raw_now(source)
 
     def now() -> datetime:
         return as_utc(raw())

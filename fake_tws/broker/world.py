@@ -94,7 +94,7 @@ from .records import (
     PortfolioItem,
     PositionRow,
 )
-from .timesource import TimeSource, from_epoch, now_function, to_epoch
+from .timesource import TimeSource, from_epoch, now_function, raw_now, to_epoch
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,8 @@ class World:
     def __init__(self, clock: TimeSource, config: WorldConfig | None = None) -> None:
         self.config = config or WorldConfig()
         self._now = now_function(clock)
+        self._raw_now = raw_now(clock)
+        self._caught_up: datetime | None = None  # what the clock said when last caught up
         self._zone = ZoneInfo(self.config.time_zone)
         seed = self.config.seed
         self.catalog = Catalog(
@@ -187,8 +189,19 @@ class World:
 
     def advance(self, until: datetime | None = None) -> list[Event]:
         """Let resting orders act up to `until` (default: the clock's now)."""
-        end = to_epoch(until) if until is not None else to_epoch(self._now())
+        raw = None
+        if until is None:
+            # Every stream asks, each step: the very moment the clock gave when the world
+            # last caught up with it is caught up with.
+            raw = self._raw_now()
+            if raw is self._caught_up:
+                return []
+            end = to_epoch(raw)
+        else:
+            end = to_epoch(until)
         if end <= self._processed:
+            if raw is not None:
+                self._caught_up = raw
             return []
         events: list[Event] = []
         for midnight in self._midnights(self._processed, end):
@@ -196,6 +209,8 @@ class World:
             self.accounts.roll_day(from_epoch(midnight))
         events += self.orders.advance(end)
         self._processed = end
+        if raw is not None:
+            self._caught_up = raw
         return self._emit(events)
 
     def _midnights(self, start: float, end: float) -> list[float]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import weakref
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +40,7 @@ from itertools import islice, pairwise
 from typing import Any
 
 from fake_tws.broker import Instrument, Quote, World
-from fake_tws.broker.market import DELAY_SECONDS
+from fake_tws.broker.market import DELAY_SECONDS, Market
 from fake_tws.ibtypes import DepthMktDataDescription, SmartComponent, TickAttrib
 from fake_tws.protocol.messages import Response
 from fake_tws.protocol.requests import market_data as rq
@@ -207,6 +208,55 @@ def _price(tick: int, price: float | None) -> Field | None:
     return None if price is None else Field("price", tick, price)
 
 
+Shown = tuple[tuple[str, int], Field]  # (kind, tick) and the field
+_LAST_TIMESTAMP_KEY = ("string", LAST_TIMESTAMP)
+_LAST_KEY = ("book", LAST)
+_HALTED_KEY = ("generic", HALTED)
+_VOLUME_KEY = ("size", VOLUME)
+_HIGH_KEY, _LOW_KEY = ("price", HIGH), ("price", LOW)
+_CLOSE_KEY, _OPEN_KEY = ("price", CLOSE), ("price", OPEN)
+_BID_KEY, _ASK_KEY = ("book", BID), ("book", ASK)
+_AUTO_EXECUTE = TickAttrib(canAutoExecute=True)
+_NO_AUTO_EXECUTE = TickAttrib(canAutoExecute=False)
+
+
+class _View:
+    """What every ticker of one kind (instrument, live or not, requested type, mdoff)
+    shows at one moment, apart from generic ticks: built once for all of them.
+
+    A field equal to the one the previous view showed is that same object. So a ticker
+    that showed the previous view (its every field is what the ticker has, or equal to
+    it) need only look at `changed`: the fields that are not the previous view's, each
+    with whether the previous view had that key at all (if not, the ticker may still
+    have an equal value from earlier)."""
+
+    __slots__ = ("at", "changed", "data_type", "fields", "now", "previous", "quote", "version")
+
+    def __init__(
+        self,
+        now: float,
+        version: int,
+        data_type: int,
+        at: float,
+        quote: Quote,
+        fields: list[Shown],
+        changed: list[tuple[tuple[str, int], Field, bool]],
+        previous: _View | None,
+    ) -> None:
+        self.now = now
+        self.version = version
+        self.data_type = data_type
+        self.at = at
+        self.quote = quote
+        self.fields = fields
+        self.changed = changed
+        self.previous = previous  # (only the one before: each forgets its own previous)
+
+
+# Per market (a world's reset makes a new one): the latest view of each kind of ticker.
+_VIEWS: weakref.WeakKeyDictionary[Market, dict[tuple, _View]] = weakref.WeakKeyDictionary()
+
+
 class Ticker:
     """The ticks of one reqMktData, built from the world as the clock moves."""
 
@@ -234,6 +284,11 @@ class Ticker:
         self._shown: dict[tuple[str, int], Field] = {}
         self._seen_until: int | None = None  # prints at or before this second were sent
         self._daily: tuple[date, dict[int, float]] | None = None
+        self._rt_volume_wanted = bool(generic & {233, 375}) and instrument.has_trades
+        # Which shared views this ticker reads (see `_view`).
+        self._view_key = (self.con_id, live, requested_type, mdoff)
+        self._views_of: tuple[Market, dict[tuple, _View]] | None = None
+        self._last_view: _View | None = None  # the shared view last shown
 
     # -- what type of data -------------------------------------------------------------
 
@@ -255,26 +310,76 @@ class Ticker:
         """What the client should get now: everything the first time, then changes."""
         self.world.advance()
         out: list[Response] = []
-        data_type = self.data_type(now)
+        view = self._view(now)
+        data_type = view.data_type
         first = self.served_type is None
         if data_type != self.served_type:
             out.append(rs_conn.MarketDataType(reqId=self.req_id, marketDataType=data_type))
             self.served_type = data_type
         delayed = data_type in (3, 4)
         at = now - DELAY_SECONDS if delayed else now
-        fields = self.fields(now, data_type)
         if first:
             out.extend(self._params())
-        for field in fields:
-            key = (field.kind, field.tick)
-            before = self._shown.get(key)
-            if before == field:
-                continue
-            self._shown[key] = field
-            out.extend(self._messages(field, before, delayed))
-        if self.generic & {233, 375} and self.instrument.has_trades:
+        shown = self._shown
+        last, self._last_view = self._last_view, view
+        if last is not None and view.previous is last:  # what changed since `last`
+            for key, field, known in view.changed:
+                before = shown.get(key)
+                if not known and (before is field or (before is not None and before == field)):
+                    continue
+                shown[key] = field
+                self._messages(field, before, delayed, out)
+        elif view is not last:
+            self._show(view.fields, delayed, out)
+        if self.generic:
+            extra = self._generic_fields(view.at, view.quote)
+            self._show([((f.kind, f.tick), f) for f in extra if f is not None], delayed, out)
+        if self._rt_volume_wanted:
             out.extend(self._rt_volume(at, first))
         return out
+
+    def _show(self, fields: list[Shown], delayed: bool, out: list[Response]) -> None:
+        """The messages for the fields that differ from what the client has."""
+        shown = self._shown
+        for key, field in fields:
+            before = shown.get(key)
+            if before is field or (before is not None and before == field):
+                continue
+            shown[key] = field
+            self._messages(field, before, delayed, out)
+
+    def _view(self, now: float) -> _View:
+        """The shared part of what this ticker shows at `now` (see `_View`)."""
+        market = self.world.market
+        views_of = self._views_of
+        if views_of is None or views_of[0] is not market:  # the first time, or a reset
+            views = _VIEWS.get(market)
+            if views is None:
+                views = _VIEWS[market] = {}
+            views_of = self._views_of = (market, views)
+        views = views_of[1]
+        key = self._view_key
+        previous = views.get(key)
+        if previous is not None and previous.now == now and previous.version == market.version:
+            return previous
+        data_type = self.data_type(now)
+        delay = DELAY_SECONDS if data_type in (3, 4) else 0
+        at = last_open(self.world, self.con_id, now - delay)
+        quote = market.quote(self.con_id, at + delay, data_type)
+        shown: list[Shown] = []
+        changed: list[tuple[tuple[str, int], Field, bool]] = []
+        if not self.mdoff:
+            known = {} if previous is None else dict(previous.fields)
+            shown = self._base_items(quote, known)
+            for field_key, field in shown:
+                old = known.get(field_key)
+                if old is not field:
+                    changed.append((field_key, field, old is not None))
+        view = _View(now, market.version, data_type, at, quote, shown, changed, previous)
+        if previous is not None:
+            previous.previous = None
+        views[key] = view
+        return view
 
     def _params(self) -> list[Response]:
         details = self.instrument.details
@@ -288,31 +393,37 @@ class Ticker:
             )
         ]
 
-    def _messages(self, field: Field, before: Field | None, delayed: bool) -> list[Response]:
+    def _messages(
+        self, field: Field, before: Field | None, delayed: bool, out: list[Response]
+    ) -> None:
+        """Append to `out` the messages that show `field` (which was `before`)."""
         tick = DELAYED.get(field.tick, field.tick) if delayed else field.tick
         req = self.req_id
-        if field.kind == "book":
+        kind = field.kind
+        if kind == "book":
             price, size, stamp = field.value
             size_tick = SIZE_OF[field.tick]
             if delayed:
                 size_tick = DELAYED[size_tick]
             if before is None or before.value[0] != price or before.value[2] != stamp:
-                attrib = TickAttrib(canAutoExecute=self.streaming and field.tick != LAST)
-                out: list[Response] = [
+                auto = self.streaming and field.tick != LAST
+                attrib = _AUTO_EXECUTE if auto else _NO_AUTO_EXECUTE
+                out.append(
                     rs.TickPrice(reqId=req, tickType=tick, price=price, size=size, attrib=attrib)
-                ]
+                )
                 if self.streaming:
                     # A stream repeats the size alone; a snapshot sends each tick once.
                     out.append(rs.TickSize(reqId=req, tickType=size_tick, size=size))
-                return out
-            return [rs.TickSize(reqId=req, tickType=size_tick, size=size)]
-        if field.kind == "price":
-            return [rs.TickPrice(reqId=req, tickType=tick, price=field.value, size=Decimal(0))]
-        if field.kind == "size":
-            return [rs.TickSize(reqId=req, tickType=tick, size=field.value)]
-        if field.kind == "string":
-            return [rs.TickString(reqId=req, tickType=tick, value=field.value)]
-        return [rs.TickGeneric(reqId=req, tickType=tick, value=field.value)]
+                return
+            out.append(rs.TickSize(reqId=req, tickType=size_tick, size=size))
+        elif kind == "price":
+            out.append(rs.TickPrice(reqId=req, tickType=tick, price=field.value, size=Decimal(0)))
+        elif kind == "size":
+            out.append(rs.TickSize(reqId=req, tickType=tick, size=field.value))
+        elif kind == "string":
+            out.append(rs.TickString(reqId=req, tickType=tick, value=field.value))
+        else:
+            out.append(rs.TickGeneric(reqId=req, tickType=tick, value=field.value))
 
     # -- values ----------------------------------------------------------------------------
 
@@ -322,26 +433,50 @@ class Ticker:
         delay = DELAY_SECONDS if data_type in (3, 4) else 0
         at = last_open(self.world, self.con_id, now - delay)
         quote = self.world.market.quote(self.con_id, at + delay, data_type)
-        trades = self.instrument.has_trades
         out: list[Field | None] = []
         if not self.mdoff:
-            if trades and quote.last is not None and quote.last_time is not None:
-                stamp = int(quote.last_time.timestamp())
-                out.append(Field("string", LAST_TIMESTAMP, str(stamp)))
-                out.append(Field("book", LAST, (quote.last, quote.last_size, stamp)))
-            out.append(Field("generic", HALTED, 0.0))
-            if trades:
-                out.append(Field("size", VOLUME, quote.volume))
-            out += [_price(HIGH, quote.high), _price(LOW, quote.low), _price(CLOSE, quote.close)]
-            if trades:
-                out.append(_price(OPEN, quote.open))
-            if quote.bid is not None:
-                out.append(Field("book", BID, (quote.bid, quote.bid_size, None)))
-            if quote.ask is not None:
-                out.append(Field("book", ASK, (quote.ask, quote.ask_size, None)))
+            out += self._base_fields(quote)
         if self.generic:
             out += self._generic_fields(at, quote)
         return [f for f in out if f is not None]
+
+    def _base_fields(self, quote: Quote) -> list[Field | None]:
+        """The top-of-book fields (all but generic ticks)."""
+        return [field for _, field in self._base_items(quote, {})]
+
+    def _base_items(self, quote: Quote, known: dict[tuple[str, int], Field]) -> list[Shown]:
+        """The top-of-book fields with their keys, in the order they are sent; a field
+        equal to the one in `known` (the previous view's) is that one."""
+        out: list[Shown] = []
+
+        def show(key: tuple[str, int], value: Any) -> None:
+            old = known.get(key)
+            if old is not None and old.value == value:
+                out.append((key, old))
+            else:
+                out.append((key, Field(key[0], key[1], value)))
+
+        trades = self.instrument.has_trades
+        if trades and quote.last is not None and quote.last_time is not None:
+            stamp = int(quote.last_time.timestamp())
+            show(_LAST_TIMESTAMP_KEY, str(stamp))
+            show(_LAST_KEY, (quote.last, quote.last_size, stamp))
+        show(_HALTED_KEY, 0.0)
+        if trades:
+            show(_VOLUME_KEY, quote.volume)
+        if quote.high is not None:
+            show(_HIGH_KEY, quote.high)
+        if quote.low is not None:
+            show(_LOW_KEY, quote.low)
+        if quote.close is not None:
+            show(_CLOSE_KEY, quote.close)
+        if trades and quote.open is not None:
+            show(_OPEN_KEY, quote.open)
+        if quote.bid is not None:
+            show(_BID_KEY, (quote.bid, quote.bid_size, None))
+        if quote.ask is not None:
+            show(_ASK_KEY, (quote.ask, quote.ask_size, None))
+        return out
 
     def _generic_fields(self, at: float, quote: Quote) -> list[Field | None]:
         out: list[Field | None] = []
