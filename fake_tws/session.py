@@ -71,13 +71,6 @@ READ_ONLY_TEXT = (
     "Error validating request.-'bN' : cause - The API interface is currently in Read-Only mode."
 )
 
-# A live Gateway reports its data farms right after nextValidId, all with reqId -1
-# (ServerConfig.farms names them; these are the default farms' notices).
-FARM_STATUS: tuple[tuple[int, str], ...] = (
-    (2104, "Market data farm connection is OK:usfarm"),
-    (2106, "HMDS data farm connection is OK:ushmds"),
-    (2158, "Sec-def data farm connection is OK:secdefnj"),
-)
 DISCONNECT_MODES = ("close", "reset", "truncate", "silence")
 
 NO_REQUEST_ID = -1
